@@ -1,0 +1,1 @@
+"""One pure function per kind of fact: ``extract_x(document) -> list[Record]``."""

@@ -1,0 +1,78 @@
+"""A batch of report files: discovery, per-file processing that never raises, and combining rows.
+
+These are the library calls the Prefect flow wraps in tasks (``flows.py``); they are usable without
+Prefect as well.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.dataset import error_row
+from pipeline.ingest import IngestError
+
+
+@dataclass
+class FileResult:
+    """What one file gave: its dataset rows, or an ``errors`` row saying why it gave nothing."""
+
+    source: str
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+
+
+def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]:
+    """Expand files and folders (recursively, sorted, hidden files skipped) into report files.
+
+    Paths that do not exist come back as ``errors`` rows rather than stopping the batch.
+    """
+    files: list[Path] = []
+    errors: list[dict[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(error_row(str(path), "discover", "no such file or folder"))
+    seen: set[Path] = set()
+    unique = [p for p in files if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+    return unique, errors
+
+
+def process_file(path: str | Path) -> FileResult:
+    """Read, extract and flatten one file. Bad input becomes ``FileResult.error``; never raises
+    for a problem with the file itself."""
+    from pipeline.extract import extract_path, to_rows
+
+    source = str(path)
+    try:
+        extraction = extract_path(path)
+    except IngestError as exc:
+        return FileResult(source, error=error_row(source, exc.stage, str(exc)))
+    except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
+        return FileResult(source, error=error_row(source, "extract",
+                                                  f"internal error {type(exc).__name__}: {exc}"))
+    return FileResult(source, rows=to_rows(extraction))
+
+
+def combine(results: list[FileResult]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
+    """All rows of a batch by table, and its error rows. A report whose content repeats (the same
+    text under two names) is kept once, under the first name."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    errors: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for result in results:
+        if result.error:
+            errors.append(result.error)
+            continue
+        rid = result.rows["reports"][0]["report_id"]
+        if rid in seen:
+            continue
+        seen.add(rid)
+        for table, table_rows in result.rows.items():
+            rows.setdefault(table, []).extend(table_rows)
+    return rows, errors

@@ -1,0 +1,145 @@
+"""One way through: document -> sections -> extractors -> checks -> table rows.
+
+``extract_document`` is the whole per-report job as a pure function; ``extract_path`` adds reading
+the file. Neither imports Prefect: the fast CLI command (``jixiao extract``) and the benchmark call
+them directly, and ``flows.py`` wraps them in tasks.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from extractors.amounts import extract_amounts
+from extractors.indicators import extract_indicators
+from extractors.percentages import extract_percentages
+from extractors.report_facts import extract_report_facts
+from pipeline.checks import Check, check_report
+from pipeline.document import Amount, Document, Fact, Indicator, Percentage, Section
+from pipeline.ingest import read_document
+from pipeline.sections import segment
+
+REPORT_FIELDS = ("unit_name", "province", "city", "county", "township", "fiscal_year",
+                 "report_kind", "report_date", "total_score", "grade")
+KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
+               "budget_execution_rate")
+# A figure's sentence ends at a full stop, semicolon or line break (Chinese prose has no spaces).
+_SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
+
+
+@dataclass
+class Extraction:
+    """Everything read from one report, each record with its provenance."""
+
+    document: Document
+    sections: list[Section] = field(default_factory=list)
+    amounts: list[Amount] = field(default_factory=list)
+    percentages: list[Percentage] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def fact(self, name: str) -> Any:
+        """The value of report fact ``name``, or None."""
+        for f in self.facts:
+            if f.field == name:
+                return f.value
+        return None
+
+
+def extract_document(doc: Document) -> Extraction:
+    """Run every extractor on a document.
+
+    >>> from pipeline.ingest import document_from_text
+    >>> ex = extract_document(document_from_text("一、基本情况\\n支出合计100万元，执行率98%。", "x.txt"))
+    >>> [a.value_yuan for a in ex.amounts], [p.value for p in ex.percentages]
+    ([1000000.0], [98.0])
+    """
+    sections = segment(doc)
+    amounts = extract_amounts(doc)
+    percentages = extract_percentages(doc)
+    indicators = extract_indicators(doc, sections)
+    facts = extract_report_facts(doc, sections, amounts, percentages, indicators)
+    checks = check_report(facts, amounts, percentages, indicators)
+    return Extraction(doc, sections, amounts, percentages, indicators, facts, checks)
+
+
+def extract_path(path: str | Path) -> Extraction:
+    """Read and extract one report file; raises :class:`pipeline.ingest.IngestError` on bad input."""
+    return extract_document(read_document(path))
+
+
+class _SectionIndex:
+    """Which section a character offset falls in: the innermost heading's canonical kind."""
+
+    def __init__(self, doc: Document, sections: list[Section]):
+        self.body_end = doc.body_end
+        self.starts = [s.start for s in sections]
+        self.sections = sections
+
+    def kind(self, offset: int) -> str | None:
+        if offset >= self.body_end:
+            return "appendix"
+        i = bisect.bisect_right(self.starts, offset) - 1
+        if i < 0:
+            return None
+        inner = self.sections[i]
+        if inner.level == 2 and inner.canonical is None:
+            for s in reversed(self.sections[:i]):
+                if s.level == 1:
+                    return s.canonical
+        return inner.canonical
+
+
+def sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
+    """The sentence around ``text[start:end]`` (bounded to ``limit`` chars each side).
+
+    >>> sentence_at("收入100万元。支出90万元，占90%。", 9, 13)
+    '支出90万元，占90%。'
+    """
+    lo = max(0, start - limit)
+    left = text.rfind("\n", lo, start)
+    for m in _SENTENCE_END.finditer(text, lo, start):
+        left = max(left, m.start())
+    m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
+    right = m.end() if m else min(len(text), end + limit)
+    return text[left + 1:right].strip()
+
+
+def _clean(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
+    """Flatten an extraction into rows of the dataset tables (see :mod:`pipeline.dataset`)."""
+    doc = ex.document
+    rid = doc.report_id
+    where = _SectionIndex(doc, ex.sections)
+    report: dict[str, Any] = {"report_id": rid, "source": doc.source, "format": doc.format,
+                              "encoding": doc.encoding, "n_chars": len(doc.text),
+                              "body_end": doc.body_end}
+    for name in REPORT_FIELDS + KEY_FIGURES:
+        report[name] = _clean(ex.fact(name))
+    report.update(n_sections=len(ex.sections), n_amounts=len(ex.amounts),
+                  n_percentages=len(ex.percentages), n_indicators=len(ex.indicators),
+                  n_checks_failed=sum(1 for c in ex.checks if c.status != "ok"),
+                  ocr=False)
+    rows: dict[str, list[dict[str, Any]]] = {"reports": [report]}
+    rows["sections"] = [{"report_id": rid, **dataclasses.asdict(s)} for s in ex.sections]
+    rows["amounts"] = [{"report_id": rid, **dataclasses.asdict(a), "section": where.kind(a.start),
+                        "sentence": sentence_at(doc.text, a.start, a.end)} for a in ex.amounts]
+    rows["percentages"] = [{"report_id": rid, **dataclasses.asdict(p),
+                            "section": where.kind(p.start),
+                            "sentence": sentence_at(doc.text, p.start, p.end)}
+                           for p in ex.percentages]
+    rows["indicators"] = [{"report_id": rid, **dataclasses.asdict(i)} for i in ex.indicators]
+    rows["facts"] = [{"report_id": rid, **dataclasses.asdict(f),
+                      "value": None if f.value is None else str(f.value)} for f in ex.facts]
+    rows["checks"] = [{"report_id": rid, "check": c.check, "status": c.status,
+                       "message": c.message} for c in ex.checks]
+    rows["texts"] = [{"report_id": rid, "source": doc.source, "text": doc.text}]
+    return rows

@@ -1,0 +1,148 @@
+"""Reading a source file into a :class:`~pipeline.document.Document`.
+
+Text reports arrive in whatever encoding the portal served: UTF-8 with or without BOM, GB18030/GBK,
+UTF-16. The encoding is detected (BOM, strict UTF-8, UTF-16 without BOM by its NUL pattern, then
+charset-normalizer restricted to the encodings Chinese portals use), never assumed.
+"""
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from pipeline.document import Document, content_id
+from pipeline.normalize import normalize
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+MAX_BYTES = 50 * 1024 * 1024
+_CHINESE_ENCODINGS = ["utf_8", "gb18030", "big5", "utf_16"]
+
+
+class IngestError(Exception):
+    """A file that cannot become a document; ``stage`` and the message go to the errors table."""
+
+    stage = "ingest"
+
+
+class EmptyFileError(IngestError):
+    pass
+
+
+class BinaryFileError(IngestError):
+    pass
+
+
+class UnknownEncodingError(IngestError):
+    pass
+
+
+class UnsupportedFormatError(IngestError):
+    pass
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    """UTF-16 without BOM: every other byte is NUL for ASCII-heavy text; CJK text has few NULs
+    but decodes strictly with a plausible share of CJK characters."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even_nuls = data[0::2].count(0)
+    odd_nuls = data[1::2].count(0)
+    half = len(data) // 2
+    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+        return "utf_16_le"
+    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf_16_be"
+    return None
+
+
+def _cjk_share(text: str) -> float:
+    if not text:
+        return 0.0
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return cjk / max(1, sum(1 for c in text if not c.isspace()))
+
+
+def _is_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" not in sample:
+        control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+        return control > 0.1 * len(sample)
+    return True
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode report bytes; returns ``(text, encoding)``. Raises an :class:`IngestError` subclass.
+
+    >>> decode("基本情况".encode("gb18030"))
+    ('基本情况', 'gb18030')
+    """
+    if not data.strip(b" \t\r\n\x00"):
+        raise EmptyFileError("the file is empty (no text to read)")
+    for bom, enc in ((codecs.BOM_UTF8, "utf_8_sig"), (codecs.BOM_UTF32_LE, "utf_32"),
+                     (codecs.BOM_UTF32_BE, "utf_32"), (codecs.BOM_UTF16_LE, "utf_16"),
+                     (codecs.BOM_UTF16_BE, "utf_16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc.replace("_sig", "-sig").replace("_", "-")
+            except UnicodeDecodeError as exc:
+                raise UnknownEncodingError(f"the file starts with a {enc} byte-order mark but does "
+                                           f"not decode as {enc}: {exc.reason}") from exc
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16.replace("_", "-")
+        except UnicodeDecodeError:
+            pass
+    if _is_binary(data):
+        raise BinaryFileError("the file is binary, not text (for .docx/.pdf/.xls files, a reader for "
+                              "that format is needed; save it as text or use a supported format)")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+        if _cjk_share(text) > 0.2:
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # imported only for the rare undecided file
+
+    best = from_bytes(data, cp_isolation=_CHINESE_ENCODINGS).best()
+    if best is not None and _cjk_share(str(best)) > 0.2:
+        return str(best), best.encoding.replace("_", "-")
+    raise UnknownEncodingError("could not detect the text encoding (tried UTF-8, UTF-16, GB18030, "
+                               "Big5): re-save the file as UTF-8")
+
+
+def document_from_text(text: str, source: str, fmt: str = "txt", encoding: str = "utf-8",
+                       metadata: dict[str, str] | None = None) -> Document:
+    """Build a document from already-decoded text.
+
+    >>> document_from_text("一、基本情况", "x.txt").norm
+    '一、基本情况'
+    """
+    from pipeline.layout import find_tables_and_body_end
+
+    doc = Document(source=source, format=fmt, text=text, norm=normalize(text), encoding=encoding,
+                   report_id=content_id(text), metadata=dict(metadata or {}))
+    doc.tables, doc.body_end = find_tables_and_body_end(doc.norm)
+    return doc
+
+
+def read_document(path: str | Path) -> Document:
+    """Read one report file into a document. Raises an :class:`IngestError` with a message a
+    person can act on (empty, binary, unknown encoding, unsupported format, too large)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES:
+        raise UnsupportedFormatError(f"unsupported format {suffix!r}: this version reads plain-text "
+                                     f"reports (.txt)")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(f"cannot read the file: {exc.strerror}") from exc
+    if size > MAX_BYTES:
+        raise IngestError(f"the file is {size // 2**20} MiB; reports over {MAX_BYTES // 2**20} MiB "
+                          f"are refused")
+    text, encoding = decode(path.read_bytes())
+    return document_from_text(text, str(path), "txt", encoding)

@@ -1,0 +1,129 @@
+"""Layout of a text rendering: appended tables and where the narrative ends (``body_end``).
+
+Word-to-text converters flatten a table in one of two ways, both seen in real reports:
+
+* **tabbed**: a row is a paragraph (rows separated by a blank line) whose cells are separated by
+  tab characters, with empty cells kept as extra tabs and multi-line cells spanning lines;
+* **cell_per_line**: a row is a paragraph whose every cell is a line starting with one tab
+  (a line without the tab continues the previous cell).
+
+``find_tables_and_body_end`` reads both into :class:`~pipeline.document.Table` grids whose rows keep
+their offsets, so a table indicator points back at the row it came from.
+"""
+from __future__ import annotations
+
+import functools
+
+import regex
+
+from pipeline.document import Table, TableRow
+from pipeline.patterns import compile_verbose, load_yaml, require
+
+_PARAGRAPHS = regex.compile(r"[^\n]*(?:\n(?![ \u3000]*(?:\n|$))[^\n]*)*")
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], int]:
+    data = load_yaml("layout.yaml")
+    require(data, "caption_line", "inline_attachment", "min_table_rows", where="layout.yaml")
+    caption = regex.compile(data["caption_line"], regex.VERBOSE | regex.MULTILINE)
+    inline = compile_verbose(data["inline_attachment"], "layout.yaml:inline_attachment")
+    return caption, inline, int(data["min_table_rows"])
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of blank-line-separated paragraphs (non-empty ones only)."""
+    spans = []
+    for m in _PARAGRAPHS.finditer(text):
+        body = m.group(0)
+        if body.strip():
+            lead = len(body) - len(body.lstrip("\n"))
+            spans.append((m.start() + lead, m.end()))
+    return spans
+
+
+def _cells(para: str) -> tuple[list[str], str] | None:
+    """Split one paragraph into cells, or None when it is not a table row.
+
+    In both renderings cell 0 is the text before the first tab (usually empty, or a caption).
+    """
+    if para.count("\t") < 2:
+        return None
+    lines = para.split("\n")
+    tab_lines = [ln for ln in lines if "\t" in ln]
+    if all(ln.startswith("\t") and ln.count("\t") == 1 for ln in tab_lines):
+        cells: list[str] = [""]
+        for ln in lines:
+            if ln.startswith("\t"):
+                cells.append(ln[1:].strip())
+            else:
+                cells[-1] = (cells[-1] + "\n" + ln.strip()).strip()
+        return cells, "cell_per_line"
+    return [c.strip() for c in para.split("\t")], "tabbed"
+
+
+def find_tables(norm: str) -> list[Table]:
+    """Read every flattened table in the analysis text into a cell grid.
+
+    A table is a run of at least ``min_table_rows`` consecutive row paragraphs of one rendering;
+    a caption line directly above it (``Sheet1``, ``附件1-2`` …) is kept as its caption.
+    """
+    caption_re, _inline, min_rows = _patterns()
+    tables: list[Table] = []
+    run: list[TableRow] = []
+    run_kind = ""
+
+    def close() -> None:
+        nonlocal run, run_kind
+        if len(run) >= min_rows:
+            tables.append(Table(table_id=f"t{len(tables)}", rows=run, start=run[0].start,
+                                end=run[-1].end, rendering=run_kind))
+        run, run_kind = [], ""
+
+    for start, end in _paragraphs(norm):
+        parsed = _cells(norm[start:end])
+        if parsed is None:
+            # a title line between a caption and its table does not break the run of rows
+            if run and end - start > 200:
+                close()
+            elif run and "\n" in norm[start:end].strip():
+                close()
+            continue
+        cells, kind = parsed
+        if run and kind != run_kind:
+            close()
+        run_kind = kind
+        # lines before the first tabbed line (a caption, a title) are cell 0, not the row's start
+        first_tab = norm.find("\t", start, end)
+        row_start = norm.rfind("\n", start, first_tab) + 1 or start
+        run.append(TableRow(index=len(run), cells=cells, start=row_start, end=end))
+    close()
+    for table in tables:
+        before = norm[max(0, table.start - 300):table.start]
+        for m in caption_re.finditer(before):
+            table.caption = m.group(0).strip()
+    return tables
+
+
+def find_tables_and_body_end(norm: str) -> tuple[list[Table], int]:
+    """Tables of the document and ``body_end``: the offset where appended material begins.
+
+    That is the first caption line that has a table after it, else the first table's start, else an
+    inline attachment (``附件: …自评表``), else ``len(norm)``.
+
+    >>> find_tables_and_body_end("一、基本情况\\n正文。\\n")[1]
+    13
+    """
+    caption_re, inline_re, _ = _patterns()
+    tables = find_tables(norm)
+    body_end = len(norm)
+    if tables:
+        first = tables[0].start
+        body_end = first
+        for m in caption_re.finditer(norm, 0, first):
+            body_end = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+            break
+    inline = inline_re.search(norm, 0, body_end)
+    if inline:
+        body_end = inline.start()
+    return tables, body_end
