@@ -38,8 +38,12 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]
             files.append(path)
         else:
             errors.append(error_row(str(path), "discover", "no such file or folder"))
+    unique: list[Path] = []
     seen: set[Path] = set()
-    unique = [p for p in files if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+    for p in files:  # a file named twice (or through two folders) is processed once
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            unique.append(p)
     return unique, errors
 
 
@@ -56,6 +60,11 @@ def process_file(path: str | Path) -> FileResult:
     except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))
+    if not (extraction.sections or extraction.amounts or extraction.percentages
+            or extraction.indicators):
+        return FileResult(source, error=error_row(
+            source, "extract", "no recognisable report structure: no numbered headings, amounts, "
+            "percentages or indicators were found (is this a performance self-evaluation report?)"))
     return FileResult(source, rows=to_rows(extraction))
 
 

@@ -43,7 +43,11 @@ def run(paths: tuple[Path, ...], out_dir: Path) -> None:
     """
     import os
 
+    # Prefect's temporary local server migrates its database on first use: allow it time on a
+    # fresh machine, and keep it quiet (no telemetry, warnings only).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows import process_reports
 
     inputs = [str(p) for p in paths] or [DEFAULT_RAW]
