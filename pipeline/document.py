@@ -50,6 +50,23 @@ class Table:
 
 
 @dataclass
+class Block:
+    """One block of a structured source (docx, pdf, xlsx, html) in reading order.
+
+    ``kind`` is ``heading``, ``paragraph`` or ``table``; ``start``/``end`` delimit the block in the
+    document text; ``where`` is its provenance in the source (``page=3``, ``paragraph=12``,
+    ``table=2``, ``sheet=Sheet1``); ``level`` is the heading level when the source says it.
+    """
+
+    kind: str
+    start: int
+    end: int
+    where: str
+    level: int | None = None
+    table_id: str | None = None
+
+
+@dataclass
 class Document:
     """A decoded report: the text offsets refer to, its normalised twin, and what layout found.
 
@@ -66,6 +83,8 @@ class Document:
     tables: list[Table] = field(default_factory=list)
     body_end: int = -1
     metadata: dict[str, str] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+    ocr: bool = False
 
     def __post_init__(self) -> None:
         if len(self.norm) != len(self.text):
