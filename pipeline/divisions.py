@@ -1,0 +1,353 @@
+"""Administrative divisions of China: where a county, district or city lies.
+
+The table is ``patterns/divisions.tsv`` (built from cpca's adcode table by
+``scripts/build_divisions.py``): one row per province, prefecture (city) and county with full
+official names. It is loaded once per process. Lookups accept full names (``渠县``, ``璧山区``) and,
+where unambiguous, short forms without the ending (``璧山`` → ``璧山区``).
+
+>>> resolve(county="渠县")
+Division(adcode='511725', province='四川省', city='达州市', county='渠县')
+>>> resolve(county="璧山").county, resolve(county="璧山").city
+('璧山区', None)
+"""
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+
+from pipeline.patterns import PATTERNS_DIR, PatternError, alternation, load_yaml, require
+
+TABLE = PATTERNS_DIR / "divisions.tsv"
+LEVELS = ("province", "city", "county")
+
+
+@dataclass(frozen=True)
+class Division:
+    """One row of the division table: a province, a prefecture (city) or a county.
+
+    ``city`` is None for counties directly under a municipality (重庆市璧山区) or a province
+    (省直辖县 such as 仙桃市); ``county`` is None on prefecture and province rows.
+    """
+
+    adcode: str
+    province: str
+    city: str | None
+    county: str | None
+
+    @property
+    def level(self) -> str:
+        """``county``, ``city`` or ``province``: the most specific level the row names."""
+        return "county" if self.county else "city" if self.city else "province"
+
+    @property
+    def name(self) -> str:
+        """The row's own name (the county's, else the city's, else the province's)."""
+        return self.county or self.city or self.province
+
+
+@dataclass(frozen=True)
+class NameHit:
+    """A division name found in a text: ``text[start:end] == name``; ``divisions`` it may mean."""
+
+    name: str
+    start: int
+    end: int
+    level: str
+    divisions: tuple[Division, ...]
+    short: bool = False
+
+
+@dataclass(frozen=True)
+class DivisionTable:
+    """The loaded table with its name indexes (full names and unambiguous-or-not short forms)."""
+
+    rows: tuple[Division, ...]
+    full: dict[str, tuple[Division, ...]]      # full name -> rows named so (any level)
+    short: dict[str, tuple[Division, ...]]     # short form -> rows whose name shortens to it
+    end_chars: frozenset[str]                  # last characters of full names (scan anchors)
+    max_len: int
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    suffixes: dict[str, tuple[str, ...]]  # level -> endings removed for a short form, longest first
+    ethnic: regex.Pattern[str]            # group names that start an autonomous unit's ending
+    min_short: int
+    context: regex.Pattern[str]           # locating words before a short name in running text
+    prefecture_alias: str                 # 红河哈尼族彝族自治州 → 红河 + this (州)
+
+
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    data = load_yaml("report.yaml")
+    require(data, "divisions", where="report.yaml")
+    block = data["divisions"]
+    require(block, "county_suffixes", "city_suffixes", "province_suffixes", "ethnic_groups",
+            "min_short_len", "short_name_context", where="report.yaml:divisions")
+    return _Vocabulary(
+        suffixes={level: tuple(sorted(block[f"{level}_suffixes"], key=len, reverse=True))
+                  for level in LEVELS},
+        ethnic=regex.compile(alternation(block["ethnic_groups"],
+                                         "report.yaml:divisions.ethnic_groups")),
+        min_short=int(block["min_short_len"]),
+        context=regex.compile(alternation(block["short_name_context"],
+                                          "report.yaml:divisions.short_name_context")),
+        prefecture_alias=str(block.get("prefecture_alias_suffix") or ""),
+    )
+
+
+def short_name(name: str, level: str = "county") -> str | None:
+    """The short form of a full division name, or None when it would be too short to be safe.
+
+    >>> short_name("璧山区"), short_name("石柱土家族自治县"), short_name("内蒙古自治区", "province")
+    ('璧山', '石柱', '内蒙古')
+    >>> short_name("渠县") is None
+    True
+    """
+    vocab = _vocabulary()
+    base = name
+    # the base name stops where the first ethnic group name begins: 石柱土家族自治县 → 石柱
+    m = vocab.ethnic.search(name, 1)
+    if m and "自治" in name[m.start():]:
+        base = name[:m.start()]
+    else:
+        for suffix in vocab.suffixes.get(level, ()):
+            if name.endswith(suffix) and len(name) > len(suffix):
+                base = name[:-len(suffix)]
+                break
+    if base == name or len(base) < vocab.min_short:
+        return None
+    return base
+
+
+def _read_rows(path: Path) -> tuple[Division, ...]:
+    if not path.is_file():
+        raise PatternError(f"division table not found: {path} (run scripts/build_divisions.py)")
+    rows = []
+    header_seen = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if not header_seen:
+            if cells[:4] != ["adcode", "province", "city", "county"]:
+                raise PatternError(f"{path}: expected the header adcode/province/city/county")
+            header_seen = True
+            continue
+        cells += [""] * (4 - len(cells))
+        rows.append(Division(cells[0], cells[1], cells[2] or None, cells[3] or None))
+    if not rows:
+        raise PatternError(f"{path}: no rows")
+    return tuple(rows)
+
+
+@functools.lru_cache(maxsize=4)
+def load_divisions(path: Path = TABLE) -> DivisionTable:
+    """Load and index the division table (cached: read once per process).
+
+    >>> len(load_divisions().full["城关区"]) > 1    # several cities have a 城关区
+    True
+    """
+    rows = _read_rows(path)
+    full: dict[str, list[Division]] = {}
+    short: dict[str, list[Division]] = {}
+    prefecture_alias = _vocabulary().prefecture_alias
+    for row in rows:
+        full.setdefault(row.name, []).append(row)
+        alias = short_name(row.name, row.level)
+        if alias:
+            short.setdefault(alias, []).append(row)
+            # 红河哈尼族彝族自治州 is printed 红河州 as often as in full
+            if prefecture_alias and row.level == "city" and row.name.endswith("自治州"):
+                full.setdefault(alias + prefecture_alias, []).append(row)
+    return DivisionTable(
+        rows=rows,
+        full={k: tuple(v) for k, v in full.items()},
+        short={k: tuple(v) for k, v in short.items()},
+        end_chars=frozenset(name[-1] for name in full),
+        max_len=max(len(name) for name in full),
+    )
+
+
+def lookup(name: str, level: str | None = None, allow_short: bool = True) -> list[Division]:
+    """Rows a name may refer to: full names first; short forms only when no full name matches.
+
+    >>> [d.city for d in lookup("保山市")]
+    ['保山市']
+    >>> [d.county for d in lookup("城关区", "county")][:2]
+    ['城关区', '城关区']
+    """
+    table = load_divisions()
+    name = (name or "").strip()
+    found = list(table.full.get(name, ()))
+    if not found and allow_short:
+        found = list(table.short.get(name, ()))
+    if level:
+        found = [d for d in found if d.level == level]
+    return found
+
+
+def _mentions(division: Division, hint: str) -> int:
+    """How often the province/city above a division are named (full or short) in ``hint``."""
+    score = 0
+    for name, level in ((division.city, "city"), (division.province, "province")):
+        if not name:
+            continue
+        score += 2 * hint.count(name)
+        alias = short_name(name, level)
+        if alias:
+            score += hint.count(alias) - hint.count(name)  # short forms also count inside full ones
+    return score
+
+
+def _consistent(division: Division, city: str | None, province: str | None) -> bool:
+    if city and division.city not in {d.city for d in lookup(city, "city")}:
+        return False
+    if province and division.province not in {d.province for d in lookup(province, "province")}:
+        return False
+    return True
+
+
+def resolve(county: str | None = None, city: str | None = None, province: str | None = None,
+            text_hint: str | None = None) -> Division | None:
+    """The one division the given names agree on, or None (unknown, or still ambiguous).
+
+    The most specific name given decides the level (county, else city, else province); the other
+    names filter its candidates, and when several remain (城关区 …) the one whose city/province the
+    ``text_hint`` mentions most is taken — if that is a clear winner.
+
+    >>> resolve(county="昌宁县").city, resolve(city="保山市").province
+    ('保山市', '云南省')
+    >>> resolve(county="城关区") is None                       # ambiguous without context
+    True
+    >>> resolve(county="城关区", text_hint="兰州市城关区财政局").city
+    '兰州市'
+    >>> resolve(county="无此县") is None
+    True
+    """
+    for name, level in ((county, "county"), (city, "city"), (province, "province")):
+        if name:
+            candidates = lookup(name, level)
+            break
+    else:
+        return None
+    if level == "county":
+        candidates = [d for d in candidates if _consistent(d, city, province)]
+    elif level == "city":
+        candidates = [d for d in candidates if _consistent(d, None, province)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1 and text_hint:
+        scored = sorted(((_mentions(d, text_hint), i) for i, d in enumerate(candidates)),
+                        reverse=True)
+        if scored[0][0] > 0 and scored[0][0] > scored[1][0]:
+            return candidates[scored[0][1]]
+    return None
+
+
+def find_names(text: str, start: int = 0, end: int | None = None) -> list[NameHit]:
+    """Every full division name in ``text[start:end]``, longest at each end position, in order.
+
+    Scans only at characters that end some division name (县, 区, 市 …), so a report of 14k
+    characters costs a few thousand dictionary look-ups.
+
+    >>> [(h.name, h.level) for h in find_names("重庆市璧山区广普镇人民政府")]
+    [('重庆市', 'province'), ('璧山区', 'county')]
+    """
+    table = load_divisions()
+    end = len(text) if end is None else min(end, len(text))
+    hits: list[NameHit] = []
+    for m in _end_char_regex().finditer(text, start, end):
+        i = m.start()
+        best = None
+        for length in range(min(table.max_len, i + 1 - start), 1, -1):
+            name = text[i + 1 - length:i + 1]
+            rows = table.full.get(name)
+            if rows:
+                best = NameHit(name, i + 1 - length, i + 1, _level(rows), rows)
+                break
+        if best is None:
+            continue
+        if not hits or best.start >= hits[-1].end:
+            hits.append(best)
+        elif len(best.name) > len(hits[-1].name):
+            hits[-1] = best  # a longer name swallowing the previous, shorter one
+    return hits
+
+
+@functools.lru_cache(maxsize=1)
+def _end_char_regex() -> regex.Pattern[str]:
+    return regex.compile("[" + "".join(sorted(load_divisions().end_chars)) + "]")
+
+
+def _level(rows: tuple[Division, ...]) -> str:
+    levels = Counter(r.level for r in rows)
+    return max(LEVELS, key=lambda lv: (levels[lv], LEVELS.index(lv)))
+
+
+def parse_prefix(name: str) -> tuple[list[NameHit], int]:
+    """The division names an organisation's name starts with, and where the rest begins.
+
+    Full names only, one after another (重庆市 + 璧山区); a short county form is accepted only when
+    unambiguous and directly followed by the name of a township or office
+    (``璧山广普镇`` → 璧山区), never when the rest is just a suffix (``公安局`` is not 公安县).
+
+    >>> hits, rest = parse_prefix("重庆市璧山区人民政府青杠街道办事处")
+    >>> [h.name for h in hits], "重庆市璧山区人民政府青杠街道办事处"[rest:]
+    (['重庆市', '璧山区'], '人民政府青杠街道办事处')
+    >>> [h.name for h in parse_prefix("南县政协")[0]]
+    ['南县']
+    """
+    table = load_divisions()
+    hits: list[NameHit] = []
+    pos = 0
+    while pos < len(name):
+        found = None
+        for length in range(min(table.max_len, len(name) - pos), 1, -1):
+            piece = name[pos:pos + length]
+            rows = table.full.get(piece)
+            if rows:
+                found = NameHit(piece, pos, pos + length, _level(rows), rows)
+                break
+        if found is None:
+            for length in range(min(6, len(name) - pos - 2), 1, -1):
+                piece = name[pos:pos + length]
+                rows = table.short.get(piece)
+                rest = name[pos + length:]
+                if rows and len(rows) == 1 and len(rest) >= 3 and rest[0] not in _OFFICE_START:
+                    found = NameHit(piece, pos, pos + length, rows[0].level, rows, short=True)
+                    break
+        if found is None:
+            break
+        hits.append(found)
+        pos = found.end
+    return hits, pos
+
+
+# A short form followed by one of these is part of another word (东城街道, 南山镇, 公安局).
+_OFFICE_START = frozenset("镇乡街道局委办厅处所站队馆院会部区县市旗村社")
+
+
+def short_name_hits(text: str, start: int = 0, end: int | None = None) -> list[NameHit]:
+    """Unambiguous short county names right after a locating word (地处/位于 …).
+
+    >>> [h.divisions[0].county for h in short_name_hits("松木塘镇地处桃江偏远乡镇")]
+    ['桃江县']
+    """
+    table = load_divisions()
+    hits = []
+    for m in _vocabulary().context.finditer(text, start, len(text) if end is None else end):
+        pos = m.end()
+        for length in range(6, 1, -1):
+            piece = text[pos:pos + length]
+            rows = table.full.get(piece) or table.short.get(piece)
+            if rows and len(rows) == 1 and rows[0].level == "county":
+                hits.append(NameHit(piece, pos, pos + length, "county", rows,
+                                    short=piece not in table.full))
+                break
+    return hits
+

@@ -1,0 +1,111 @@
+"""The administrative-division lookup (pipeline/divisions.py over patterns/divisions.tsv)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from pipeline import divisions
+
+
+@dataclass(frozen=True)
+class Case:
+    county: str | None
+    city: str | None
+    province: str | None
+    hint: str | None
+    expected: tuple[str, str | None, str | None] | None  # (province, city, county) or None
+
+
+# Counties of the seed and sample reports.
+SEEDS = [
+    Case("渠县", None, None, None, ("四川省", "达州市", "渠县")),
+    Case("璧山区", None, None, None, ("重庆市", None, "璧山区")),
+    Case("丰都县", None, None, None, ("重庆市", None, "丰都县")),
+    Case("绥宁县", None, None, None, ("湖南省", "邵阳市", "绥宁县")),
+    Case("昌宁县", None, None, None, ("云南省", "保山市", "昌宁县")),
+    Case("阿拉善左旗", None, None, None, ("内蒙古自治区", "阿拉善盟", "阿拉善左旗")),
+    Case("贵池区", "池州市", None, None, ("安徽省", "池州市", "贵池区")),
+    Case(None, "保山市", None, None, ("云南省", "保山市", None)),  # a city-level unit
+]
+
+TRICKY = [
+    Case("璧山", None, None, None, ("重庆市", None, "璧山区")),       # short form, unambiguous
+    Case("仙桃市", None, None, None, ("湖北省", None, "仙桃市")),     # 省直辖县: no prefecture
+    Case("海淀区", None, None, None, ("北京市", None, "海淀区")),     # municipality
+    Case("城关区", None, None, None, None),                           # several 城关区: ambiguous
+    Case("城关区", None, "甘肃省", None, ("甘肃省", "兰州市", "城关区")),
+    Case("城关区", None, None, "兰州市城关区财政局", ("甘肃省", "兰州市", "城关区")),
+    Case("朝阳区", None, None, "吉林省长春市", ("吉林省", "长春市", "朝阳区")),
+    Case("无此县", None, None, None, None),                           # unknown
+    Case("渠县", "保山市", None, None, None),                         # contradicting names
+    Case(None, "红河州", None, None, ("云南省", "红河哈尼族彝族自治州", None)),  # 自治州 alias
+]
+
+BUGS_FOUND: list[Case] = [
+    # The old Chongqing counties renamed in 2016 are missing from cpca's snapshot; supplemented.
+    Case("武隆区", None, None, None, ("重庆市", None, "武隆区")),
+    Case("武隆县", None, None, None, ("重庆市", None, "武隆县")),
+]
+
+
+@pytest.mark.parametrize("case", SEEDS + TRICKY + BUGS_FOUND,
+                         ids=lambda c: f"{c.county or ''}/{c.city or ''}/{c.province or ''}")
+def test_resolve(case: Case) -> None:
+    found = divisions.resolve(county=case.county, city=case.city, province=case.province,
+                              text_hint=case.hint)
+    got = None if found is None else (found.province, found.city, found.county)
+    assert got == case.expected
+
+
+def test_table_loads_once_and_has_every_level() -> None:
+    table = divisions.load_divisions()
+    assert divisions.load_divisions() is table  # cached
+    levels = {row.level for row in table.rows}
+    assert levels == {"province", "city", "county"}
+    assert len([r for r in table.rows if r.level == "county"]) > 2800
+
+
+@pytest.mark.parametrize("name,level,short", [
+    ("璧山区", "county", "璧山"), ("石柱土家族自治县", "county", "石柱"), ("渠县", "county", None),
+    ("内蒙古自治区", "province", "内蒙古"), ("广西壮族自治区", "province", "广西"),
+    ("保山市", "city", "保山"), ("阿拉善盟", "city", "阿拉善"),
+])
+def test_short_name(name: str, level: str, short: str | None) -> None:
+    assert divisions.short_name(name, level) == short
+
+
+@pytest.mark.parametrize("unit,names,rest", [
+    ("重庆市璧山区广普镇人民政府", ["重庆市", "璧山区"], "广普镇人民政府"),
+    ("重庆市璧山区人民政府青杠街道办事处", ["重庆市", "璧山区"], "人民政府青杠街道办事处"),
+    ("池州市贵池区棠溪镇人民政府", ["池州市", "贵池区"], "棠溪镇人民政府"),
+    ("南县政协", ["南县"], "政协"),
+    ("保山市林业和草原局", ["保山市"], "林业和草原局"),
+    ("鸡飞镇", [], "鸡飞镇"),
+    ("璧山广普镇人民政府", ["璧山"], "广普镇人民政府"),     # unambiguous short form + township
+    ("公安局", [], "公安局"),                               # not 公安县 + 局
+    ("东城街道办事处", [], "东城街道办事处"),               # not 东城区 + 街道
+])
+def test_parse_prefix(unit: str, names: list[str], rest: str) -> None:
+    hits, pos = divisions.parse_prefix(unit)
+    assert [h.name for h in hits] == names
+    assert unit[pos:] == rest
+
+
+def test_find_names_spans_slice_back() -> None:
+    text = "根据《阿拉善左旗财政局关于…》要求,阿拉善左旗乌力吉苏木人民政府开展"
+    hits = divisions.find_names(text)
+    assert [h.name for h in hits] == ["阿拉善左旗", "阿拉善左旗"]
+    assert all(text[h.start:h.end] == h.name for h in hits)
+
+
+def test_short_name_needs_a_locating_word() -> None:
+    assert [h.divisions[0].county for h in divisions.short_name_hits("松木塘镇地处桃江偏远乡镇")] == ["桃江县"]
+    assert divisions.short_name_hits("桃江偏远乡镇") == []
+
+
+def test_committed_table_is_what_the_build_script_makes() -> None:
+    pytest.importorskip("cpca")
+    from scripts.build_divisions import OUT, build_rows, read_cpca_adcodes, render
+
+    assert OUT.read_text(encoding="utf-8") == render(build_rows(read_cpca_adcodes()))
