@@ -3,7 +3,7 @@
 
     python3 dev.py run      # create .venv from requirements.lock, then process data/raw -> data/processed
     python3 dev.py test     # same set-up, then the whole test suite
-    python3 dev.py bench    # same set-up, then the extraction benchmark
+    python3 dev.py bench    # same set-up, then the benchmarks (extraction, then the format readers)
     python3 dev.py setup    # only the set-up
 
 The virtual environment is (re)built when requirements.lock or pyproject.toml changes; extra
@@ -64,7 +64,8 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return subprocess.call([str(BIN / "jixiao"), "run", *rest])
     if command == "bench":
-        return subprocess.call([str(BIN / "python"), "bench/bench_extract.py", *rest])
+        return (subprocess.call([str(BIN / "python"), "bench/bench_extract.py", *rest])
+                or subprocess.call([str(BIN / "python"), "bench/bench_readers.py"]))
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 
 from pipeline.batch import FileResult, combine, discover, process_file
 from pipeline.dataset import write_dataset
 
 
 @task(name="extract-report", retries=0)
-def extract_report(path: str) -> FileResult:
+def extract_report(path: str, ocr: bool = True) -> FileResult:
     """Extract one report file (bad input comes back as an error row, not an exception)."""
-    return process_file(path)
+    return process_file(path, ocr=ocr)
 
 
 @task(name="write-dataset")
@@ -29,15 +29,17 @@ def write_batch(out_dir: str, results: list[FileResult], discover_errors: list[d
 
 
 @flow(name="process_reports", log_prints=False)
-def process_reports(paths: list[str] | None = None, out: str = "data/processed") -> dict[str, Any]:
+def process_reports(paths: list[str] | None = None, out: str = "data/processed",
+                    ocr: bool = True) -> dict[str, Any]:
     """Process report files and folders into the dataset in ``out``; returns a summary.
 
-    Defaults: ``data/raw`` in, ``data/processed`` out.
+    Defaults: ``data/raw`` in, ``data/processed`` out; ``ocr=False`` leaves scanned PDF pages
+    unread (a PDF that is only a scan becomes an ``errors`` row).
     """
     logger = get_run_logger()
     files, discover_errors = discover([Path(p) for p in (paths or ["data/raw"])])
     logger.info("processing %d file(s) into %s", len(files), out)
-    futures = extract_report.map([str(f) for f in files])
+    futures = extract_report.map([str(f) for f in files], ocr=unmapped(ocr))
     results = [f.result() for f in futures]
     counts = write_batch(out, results, discover_errors)
     failed = [r.error for r in results if r.error] + discover_errors

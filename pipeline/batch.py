@@ -11,6 +11,12 @@ from typing import Any
 
 from pipeline.dataset import error_row
 from pipeline.ingest import IngestError
+from pipeline.readers import ReaderError
+
+# Formats of a scoring form (自评表) published as a spreadsheet next to its report.
+WORKBOOK_FORMATS = {"xlsx", "xls", "et"}
+# Which rendering of a report a scoring form is linked to when a portal item has several.
+_NARRATIVE_PREFERENCE = ("docx", "doc", "wps", "html", "pdf", "txt")
 
 
 @dataclass
@@ -47,15 +53,15 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]
     return unique, errors
 
 
-def process_file(path: str | Path) -> FileResult:
+def process_file(path: str | Path, ocr: bool = True) -> FileResult:
     """Read, extract and flatten one file. Bad input becomes ``FileResult.error``; never raises
-    for a problem with the file itself."""
+    for a problem with the file itself. ``ocr=False`` leaves scanned PDF pages unread."""
     from pipeline.extract import extract_path, to_rows
 
     source = str(path)
     try:
-        extraction = extract_path(path)
-    except IngestError as exc:
+        extraction = extract_path(path, ocr=ocr)
+    except (IngestError, ReaderError) as exc:
         return FileResult(source, error=error_row(source, exc.stage, str(exc)))
     except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
         return FileResult(source, error=error_row(source, "extract",
@@ -84,4 +90,33 @@ def combine(results: list[FileResult]) -> tuple[dict[str, list[dict[str, Any]]],
         seen.add(rid)
         for table, table_rows in result.rows.items():
             rows.setdefault(table, []).extend(table_rows)
+    link_scoring_forms(rows.get("reports", []))
     return rows, errors
+
+
+def link_scoring_forms(reports: list[dict[str, Any]]) -> None:
+    """Set ``linked_report_id`` of every scoring-form workbook (a spreadsheet with no narrative
+    sections) to the report it was published with: a report of the same portal item, that is in
+    the same folder, with the same file stem or, failing that, the folder's only report.
+
+    >>> rows = [{"report_id": "r1", "source": "item/report.docx", "format": "docx", "n_sections": 9},
+    ...         {"report_id": "w1", "source": "item/自评表.xlsx", "format": "xlsx", "n_sections": 0}]
+    >>> link_scoring_forms(rows); rows[1]["linked_report_id"]
+    'r1'
+    """
+    narratives: dict[Path, list[dict[str, Any]]] = {}
+    for row in reports:
+        if row.get("format") not in WORKBOOK_FORMATS and (row.get("n_sections") or 0) > 0:
+            narratives.setdefault(Path(row["source"]).parent, []).append(row)
+    for row in reports:
+        if row.get("format") not in WORKBOOK_FORMATS or (row.get("n_sections") or 0) > 0:
+            continue
+        path = Path(row["source"])
+        siblings = narratives.get(path.parent, [])
+        same_stem = [r for r in siblings if Path(r["source"]).stem == path.stem]
+        candidates = same_stem or (siblings if len({Path(r["source"]).stem for r in siblings}) == 1
+                                   else [])
+        if candidates:
+            best = min(candidates, key=lambda r: _NARRATIVE_PREFERENCE.index(r["format"])
+                       if r["format"] in _NARRATIVE_PREFERENCE else len(_NARRATIVE_PREFERENCE))
+            row["linked_report_id"] = best["report_id"]

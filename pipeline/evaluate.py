@@ -4,6 +4,10 @@ For each kind of fact it counts true positives, predictions and gold items, and 
 missed or spurious, so a change can be judged by what it fixed and what it broke. The matching rules
 follow FORMAT.md: spans overlap and values agree (amounts, percentages, only before ``body_end``);
 headings agree in level, start (within 12 characters) and title; indicators agree by name.
+
+``by_value`` scores a rendering of an annotated report (docx, pdf, html …) whose offsets do not
+refer to the gold's text, as ``score.py --by-value`` does: amounts and percentages match by value
+(those read in appended tables, section ``appendix``, left out), headings by title.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from typing import Any, Callable
 
 import regex
 
-from pipeline.extract import KEY_FIGURES, REPORT_FIELDS, Extraction, extract_path
+from pipeline.extract import KEY_FIGURES, REPORT_FIELDS, Extraction, extract_path, section_kinds
 
 _PUNCT = regex.compile(r"[\s\"'“”‘’「」《》()（）:：,，.。、;；]")
 INDICATOR_FIELDS = ("max_score", "score", "target", "actual")
@@ -132,17 +136,23 @@ def _indicator_same(g: dict[str, Any], p: Any) -> bool:
     return bool(gk and pk and (gk in pk or pk in gk) and min(len(gk), len(pk)) / max(len(gk), len(pk)) >= 0.6)
 
 
-def score_document(gold: dict[str, Any], ex: Extraction, ev: Evaluation) -> None:
-    """Add one document's comparison to ``ev``."""
+def score_document(gold: dict[str, Any], ex: Extraction, ev: Evaluation,
+                   by_value: bool = False) -> None:
+    """Add one document's comparison to ``ev`` (``by_value``: ignore offsets, see the module)."""
     problems = ev.problems.setdefault(Path(gold.get("source", ex.document.source)).stem, [])
     body_end = gold.get("body_end", 10**12)
     ev.docs += 1
     for kind, value_key, pred_attr in (("amounts", "value_yuan", "value_yuan"),
                                        ("percentages", "value", "value")):
-        preds = [p for p in getattr(ex, kind) if p.start < body_end]
+        if by_value:
+            kinds = section_kinds(ex, getattr(ex, kind))
+            preds = [p for p, k in zip(getattr(ex, kind), kinds) if k != "appendix"]
+        else:
+            preds = [p for p in getattr(ex, kind) if p.start < body_end]
         _match_one_to_one(
             gold.get(kind, []), preds,
-            lambda g, p, vk=value_key, pa=pred_attr: not (p.end <= g["start"] or p.start >= g["end"])
+            lambda g, p, vk=value_key, pa=pred_attr: (
+                by_value or not (p.end <= g["start"] or p.start >= g["end"]))
             and abs(getattr(p, pa) - float(g[vk])) <= max(0.5e-6 * abs(float(g[vk])), 0.01),
             ev.tallies[kind], _describe, problems, kind)
     for level in (1, 2):
@@ -151,7 +161,8 @@ def score_document(gold: dict[str, Any], ex: Extraction, ev: Evaluation) -> None
 
         def same_section(g: dict[str, Any], p: Any) -> bool:
             gt, pt = norm_text(g["title"]), norm_text(p.title)
-            return abs(p.start - g["start"]) <= 12 and bool(gt and pt and (gt in pt or pt in gt))
+            near = by_value or abs(p.start - g["start"]) <= 12
+            return near and bool(gt and pt and (gt in pt or pt in gt))
 
         for g, p in _match_one_to_one(gold_secs, pred_secs, same_section,
                                       ev.tallies[f"sections_l{level}"], _describe, problems,
@@ -195,10 +206,12 @@ class GoldError(ValueError):
     """A gold folder or document that cannot be paired or read."""
 
 
-def evaluate(gold_dir: str | Path, docs_dir: str | Path) -> Evaluation:
+def evaluate(gold_dir: str | Path, docs_dir: str | Path, by_value: bool = False,
+             present_only: bool = False) -> Evaluation:
     """Extract every document of ``docs_dir`` that has a ``<stem>.json`` in ``gold_dir`` and score it.
 
-    A gold file whose document is missing counts as all-missed.
+    A gold file whose document is missing counts as all-missed, unless ``present_only`` (scoring a
+    folder that renders only some of the annotated reports). ``by_value``: see the module.
     """
     gold_dir, docs_dir = Path(gold_dir), Path(docs_dir)
     gold_files = sorted(gold_dir.glob("*.json"))
@@ -212,10 +225,12 @@ def evaluate(gold_dir: str | Path, docs_dir: str | Path) -> Evaluation:
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         doc_path = by_stem.get(gold_path.stem)
         if doc_path is None:
+            if present_only:
+                continue
             ev.problems.setdefault(gold_path.stem, []).append("no document with this stem")
             _count_all_missed(gold, ev)
             continue
-        score_document(gold, extract_path(doc_path), ev)
+        score_document(gold, extract_path(doc_path), ev, by_value=by_value)
     return ev
 
 

@@ -27,6 +27,8 @@ REPORT_FIELDS = ("unit_name", "province", "city", "county", "township", "fiscal_
                  "report_kind", "report_date", "total_score", "grade")
 KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                "budget_execution_rate")
+# What a portal page says about itself (pipeline/readers/html.py), kept in ``reports``.
+PAGE_FIELDS = ("title", "published", "publisher", "index_no", "doc_no", "attachments")
 # A figure's sentence ends at a full stop, semicolon or line break (Chinese prose has no spaces).
 _SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
 
@@ -68,9 +70,10 @@ def extract_document(doc: Document) -> Extraction:
     return Extraction(doc, sections, amounts, percentages, indicators, facts, checks)
 
 
-def extract_path(path: str | Path) -> Extraction:
-    """Read and extract one report file; raises :class:`pipeline.ingest.IngestError` on bad input."""
-    return extract_document(read_document(path))
+def extract_path(path: str | Path, ocr: bool = True) -> Extraction:
+    """Read and extract one report file; raises :class:`pipeline.ingest.IngestError` or
+    :class:`pipeline.readers.ReaderError` on bad input. ``ocr=False``: scanned pages are not read."""
+    return extract_document(read_document(path, ocr=ocr))
 
 
 class _SectionIndex:
@@ -93,6 +96,33 @@ class _SectionIndex:
                 if s.level == 1:
                     return s.canonical
         return inner.canonical
+
+
+class _Provenance:
+    """Where an offset was read in the source: the ``where`` of the block that holds it
+    (``page=3``, ``paragraph=12``, ``table=2 row=4``, ``sheet=自评表``), or ``line=N`` for a
+    plain-text report, which has no blocks."""
+
+    def __init__(self, doc: Document):
+        self.blocks = sorted(doc.blocks, key=lambda b: b.start)
+        self.starts = [b.start for b in self.blocks]
+        self.text = doc.text
+
+    def where(self, offset: int) -> str | None:
+        if offset < 0:
+            return None
+        if not self.blocks:
+            return f"line={self.text.count(chr(10), 0, offset) + 1}"
+        i = bisect.bisect_right(self.starts, offset) - 1
+        if i < 0 or offset > self.blocks[i].end:
+            return None
+        return self.blocks[i].where
+
+
+def section_kinds(ex: Extraction, records: list[Any]) -> list[str | None]:
+    """The canonical section kind each record (anything with ``start``) was read in."""
+    index = _SectionIndex(ex.document, ex.sections)
+    return [index.kind(r.start) for r in records]
 
 
 def sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
@@ -119,24 +149,31 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
     doc = ex.document
     rid = doc.report_id
     where = _SectionIndex(doc, ex.sections)
+    prov = _Provenance(doc)
     report: dict[str, Any] = {"report_id": rid, "source": doc.source, "format": doc.format,
-                              "encoding": doc.encoding, "n_chars": len(doc.text),
+                              "encoding": doc.encoding or None, "n_chars": len(doc.text),
                               "body_end": doc.body_end}
+    for name in PAGE_FIELDS:
+        report[name] = _clean(doc.metadata.get(name))
     for name in REPORT_FIELDS + KEY_FIGURES:
         report[name] = _clean(ex.fact(name))
     report.update(n_sections=len(ex.sections), n_amounts=len(ex.amounts),
                   n_percentages=len(ex.percentages), n_indicators=len(ex.indicators),
                   n_checks_failed=sum(1 for c in ex.checks if c.status != "ok"),
-                  ocr=False)
+                  ocr=doc.ocr)
     rows: dict[str, list[dict[str, Any]]] = {"reports": [report]}
-    rows["sections"] = [{"report_id": rid, **dataclasses.asdict(s)} for s in ex.sections]
+    rows["sections"] = [{"report_id": rid, **dataclasses.asdict(s), "where": prov.where(s.start)}
+                        for s in ex.sections]
     rows["amounts"] = [{"report_id": rid, **dataclasses.asdict(a), "section": where.kind(a.start),
-                        "sentence": sentence_at(doc.text, a.start, a.end)} for a in ex.amounts]
+                        "sentence": sentence_at(doc.text, a.start, a.end),
+                        "where": prov.where(a.start)} for a in ex.amounts]
     rows["percentages"] = [{"report_id": rid, **dataclasses.asdict(p),
                             "section": where.kind(p.start),
-                            "sentence": sentence_at(doc.text, p.start, p.end)}
+                            "sentence": sentence_at(doc.text, p.start, p.end),
+                            "where": prov.where(p.start)}
                            for p in ex.percentages]
-    rows["indicators"] = [{"report_id": rid, **dataclasses.asdict(i)} for i in ex.indicators]
+    rows["indicators"] = [{"report_id": rid, **dataclasses.asdict(i), "where": prov.where(i.start)}
+                          for i in ex.indicators]
     rows["facts"] = [{"report_id": rid, **dataclasses.asdict(f),
                       "value": None if f.value is None else str(f.value)} for f in ex.facts]
     rows["checks"] = [{"report_id": rid, "check": c.check, "status": c.status,

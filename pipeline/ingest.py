@@ -3,6 +3,11 @@
 Text reports arrive in whatever encoding the portal served: UTF-8 with or without BOM, GB18030/GBK,
 UTF-16. The encoding is detected (BOM, strict UTF-8, UTF-16 without BOM by its NUL pattern, then
 charset-normalizer restricted to the encodings Chinese portals use), never assumed.
+
+Every other format has a reader in :mod:`pipeline.readers` (``FORMATS`` maps a file ending to
+it); a reader returns the same text + blocks + table grids, so everything downstream is
+format-agnostic. A reader's module (and its third-party library) is imported only when a file of
+that format is read: ``jixiao extract`` on text reports stays fast.
 """
 from __future__ import annotations
 
@@ -11,8 +16,17 @@ from pathlib import Path
 
 from pipeline.document import Document, content_id
 from pipeline.normalize import normalize
+from pipeline.readers import ReadResult
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+# file ending -> the ``format`` a document gets (the reader is chosen by format in _read_structured)
+FORMATS = {
+    ".docx": "docx", ".docm": "docx",
+    ".doc": "doc", ".wps": "wps", ".rtf": "doc", ".odt": "doc",
+    ".pdf": "pdf",
+    ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".et": "et", ".ods": "et",
+    ".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
+}
 MAX_BYTES = 50 * 1024 * 1024
 _CHINESE_ENCODINGS = ["utf_8", "gb18030", "big5", "utf_16"]
 
@@ -129,14 +143,58 @@ def document_from_text(text: str, source: str, fmt: str = "txt", encoding: str =
     return doc
 
 
-def read_document(path: str | Path) -> Document:
+def document_from_read(result: ReadResult, source: str, fmt: str) -> Document:
+    """Build a document from what a structured reader returned: its text, blocks and real table
+    grids (the text layout is not guessed again), its metadata and OCR flag."""
+    from pipeline.layout import body_end_of_structured
+
+    if not result.text.strip():
+        raise EmptyFileError("the file has no text (nothing to read in it)")
+    doc = Document(source=source, format=fmt, text=result.text, norm=normalize(result.text),
+                   encoding="", report_id=content_id(result.text), tables=list(result.tables),
+                   metadata=dict(result.metadata), blocks=list(result.blocks), ocr=result.ocr)
+    doc.body_end = body_end_of_structured(doc.norm, doc.blocks, doc.tables)
+    return doc
+
+
+def _read_structured(path: Path, fmt: str, ocr: bool) -> ReadResult:
+    """Run the reader of ``fmt`` on ``path`` (legacy office formats through LibreOffice)."""
+    if fmt == "docx":
+        from pipeline.readers.docx import read_docx
+        return read_docx(path)
+    if fmt in ("doc", "wps"):
+        from pipeline.readers.convert import converted
+        from pipeline.readers.docx import read_docx
+        with converted(path, to="docx") as docx:
+            return read_docx(docx)
+    if fmt == "et":
+        from pipeline.readers.convert import converted
+        from pipeline.readers.xlsx import read_workbook
+        with converted(path, to="xlsx") as xlsx:
+            return read_workbook(xlsx)
+    if fmt in ("xlsx", "xls"):
+        from pipeline.readers.xlsx import read_workbook
+        return read_workbook(path)
+    if fmt == "pdf":
+        from pipeline.readers.pdf import read_pdf
+        return read_pdf(path, ocr=ocr)
+    if fmt == "html":
+        from pipeline.readers.html import read_html
+        return read_html(path.read_bytes(), url=None)
+    raise UnsupportedFormatError(f"no reader for format {fmt!r}")
+
+
+def read_document(path: str | Path, ocr: bool = True) -> Document:
     """Read one report file into a document. Raises an :class:`IngestError` with a message a
-    person can act on (empty, binary, unknown encoding, unsupported format, too large)."""
+    person can act on (empty, binary, unknown encoding, unsupported format, too large), or a
+    :class:`~pipeline.readers.ReaderError` (damaged, encrypted, a scan with ``ocr=False`` …).
+
+    ``ocr=False`` leaves scanned PDF pages unread instead of running OCR on them."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in TEXT_SUFFIXES:
-        raise UnsupportedFormatError(f"unsupported format {suffix!r}: this version reads plain-text "
-                                     f"reports (.txt)")
+    if suffix not in TEXT_SUFFIXES and suffix not in FORMATS:
+        known = " ".join(sorted({".txt", *FORMATS}))
+        raise UnsupportedFormatError(f"unsupported format {suffix!r}: jixiao reads {known}")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -144,5 +202,10 @@ def read_document(path: str | Path) -> Document:
     if size > MAX_BYTES:
         raise IngestError(f"the file is {size // 2**20} MiB; reports over {MAX_BYTES // 2**20} MiB "
                           f"are refused")
+    if suffix in FORMATS:
+        if size == 0:
+            raise EmptyFileError("the file is empty (0 bytes)")
+        fmt = FORMATS[suffix]
+        return document_from_read(_read_structured(path, fmt, ocr), str(path), fmt)
     text, encoding = decode(path.read_bytes())
     return document_from_text(text, str(path), "txt", encoding)

@@ -16,7 +16,7 @@ import functools
 
 import regex
 
-from pipeline.document import Table, TableRow
+from pipeline.document import Block, Table, TableRow
 from pipeline.patterns import compile_verbose, load_yaml, require
 
 _PARAGRAPHS = regex.compile(r"[^\n]*(?:\n(?![ \u3000]*(?:\n|$))[^\n]*)*")
@@ -111,8 +111,8 @@ def find_tables_and_body_end(norm: str) -> tuple[list[Table], int]:
     That is the first caption line that has a table after it, else the first table's start, else an
     inline attachment (``附件: …自评表``), else ``len(norm)``.
 
-    >>> find_tables_and_body_end("一、基本情况\\n正文。\\n")[1]
-    13
+    >>> find_tables_and_body_end("一、基本情况\\n正文。\\n附件1\\n\\t指标\\t得分\\n\\n\\t满意度\\t10")[1]
+    11
     """
     caption_re, inline_re, _ = _patterns()
     tables = find_tables(norm)
@@ -127,3 +127,55 @@ def find_tables_and_body_end(norm: str) -> tuple[list[Table], int]:
     if inline:
         body_end = inline.start()
     return tables, body_end
+
+
+def body_end_of_structured(norm: str, blocks: list[Block], tables: list[Table]) -> int:
+    """``body_end`` of a document read from a structured format (docx, pdf, xlsx, html), whose
+    tables are real grids rather than guessed from the text.
+
+    The appended material is the trailing run of tables: from the first caption line (``附件1``,
+    ``Sheet1`` …) that has a table after it, else from the first table after which no paragraph of
+    prose follows (short title lines between tables do not count), together with up to two short
+    title lines right above it. A table in the middle of the narrative (a budget table in
+    ``二、``) is not appended material. An inline attachment (``附件: …自评表``) ends the body too.
+
+    >>> from pipeline.document import Block
+    >>> norm = "一、基本情况\\n正文。\\n附表1\\n指标\\t得分"
+    >>> body_end_of_structured(norm, [Block("paragraph", 0, 6, "p"), Block("paragraph", 7, 10, "p"),
+    ...     Block("paragraph", 11, 14, "p"), Block("table", 15, 20, "t", table_id="t0")],
+    ...     [Table("t0", [], 15, 20)])
+    11
+    """
+    caption_re, inline_re, _ = _patterns()
+    body_end = len(norm)
+    if tables:
+        first_table = min(t.start for t in tables)
+        for m in caption_re.finditer(norm, 0, first_table + 1):
+            body_end = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+            break
+        else:
+            trailing: int | None = None
+            for i in range(len(blocks) - 1, -1, -1):
+                block = blocks[i]
+                if block.kind == "table":
+                    trailing = i
+                    continue
+                line = norm[block.start:block.end]
+                if len(line) > 60 or _PROSE_END.search(line):
+                    break
+            if trailing is not None:
+                first = trailing
+                for j in range(trailing - 1, max(trailing - 3, -1), -1):
+                    line = norm[blocks[j].start:blocks[j].end]
+                    if blocks[j].kind == "table" or len(line) > 60 or _PROSE_END.search(line):
+                        break
+                    first = j
+                body_end = blocks[first].start
+    inline = inline_re.search(norm, 0, body_end)
+    if inline:
+        body_end = inline.start()
+    return body_end
+
+
+# A line that ends a sentence is prose, not a table's title.
+_PROSE_END = regex.compile(r"[。;!?]\s*$")

@@ -11,6 +11,7 @@ import pytest
 from pipeline.ingest import (BinaryFileError, EmptyFileError, UnknownEncodingError,
                              UnsupportedFormatError, decode, document_from_text, read_document)
 from pipeline.normalize import normalize
+from pipeline.readers import ReaderError
 
 TEXT = "重庆市璧山区广普镇人民政府\n一、基本情况\n收入合计3402.07万元，占100%。\n"
 
@@ -60,9 +61,24 @@ def test_bad_bytes_are_refused_with_a_reason(data: bytes, error: type, words: st
 
 
 def test_unsupported_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "report.pptx"
+    path.write_bytes(b"PK\x03\x04")
+    with pytest.raises(UnsupportedFormatError, match=r"'\.pptx'.*\.docx .*\.pdf"):
+        read_document(path)
+
+
+@pytest.mark.parametrize("name, content", [("report.docx", b""), ("report.pdf", b"")])
+def test_empty_structured_file(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(EmptyFileError, match="empty"):
+        read_document(path)
+
+
+def test_structured_formats_go_to_their_reader(tmp_path: Path) -> None:
     path = tmp_path / "report.docx"
     path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(UnsupportedFormatError, match="docx"):
+    with pytest.raises(ReaderError, match="docx|Word"):
         read_document(path)
 
 
