@@ -36,7 +36,8 @@ def main() -> None:
               help="Dataset folder: one Parquet file per table and jixiao.duckdb.")
 @click.option("--ocr/--no-ocr", default=True, show_default=True,
               help="Read scanned PDF pages with OCR (RapidOCR, ~1-3 s a page on one core).")
-def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress line per file, only the summary.")
+def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, quiet: bool) -> None:
     """Process report files or folders (default: data/raw) with the Prefect flow.
 
     Reads .txt (any encoding), .docx, .doc/.wps/.et (through LibreOffice), .pdf (scans with OCR),
@@ -57,7 +58,7 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool) -> None:
 
     inputs = [str(p) for p in paths] or [DEFAULT_RAW]
     click.echo(f"jixiao: processing {', '.join(inputs)} -> {out_dir} (starting Prefect)…", err=True)
-    summary = process_reports(paths=inputs, out=str(out_dir), ocr=ocr)
+    summary = process_reports(paths=inputs, out=str(out_dir), ocr=ocr, progress=not quiet)
     tables = summary["tables"]
     click.echo(f"{summary['processed']} of {summary['files']} file(s) processed, "
                f"{summary['failed']} failed; dataset in {out_dir}")

@@ -31,6 +31,12 @@ def _patterns() -> tuple[regex.Pattern[str], regex.Pattern[str], int]:
     return caption, inline, int(data["min_table_rows"])
 
 
+def caption_line() -> regex.Pattern[str]:
+    """The caption of an appended table or sheet (``附件1-2``, ``附表2``, ``Sheet1`` …), from
+    ``patterns/layout.yaml``: shared by the text layout and the structured readers."""
+    return _patterns()[0]
+
+
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     """Spans of blank-line-separated paragraphs (non-empty ones only)."""
     spans = []

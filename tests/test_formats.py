@@ -7,7 +7,6 @@ The renderings are committed fixtures (tests/fixtures/render_seeds.py made them)
 """
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys

@@ -48,13 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import regex
 
-from pipeline.document import Block, Table, TableRow
-from pipeline.normalize import normalize
-from pipeline.patterns import load_yaml
 from pipeline.readers import ReaderError, ReadResult
-from pipeline.readers.xlsx import clean_cell, needs_space
+from pipeline.readers.xlsx import TextBuilder, clean_cell, needs_space
 
 # Zip-bomb limits. Real reports are a few MB; XML compresses 5-20x, images not at all.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -594,12 +590,6 @@ def marker_level(marker: str) -> int | None:
 # The body
 # ---------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=1)
-def _caption_line() -> regex.Pattern[str]:
-    # the same caption vocabulary the text layout uses (附件1-1, 附表2, Sheet1, …打分表)
-    return regex.compile(load_yaml("layout.yaml")["caption_line"], regex.VERBOSE | regex.MULTILINE)
-
-
 @dataclass
 class _Skipped:
     text_boxes: int = 0
@@ -620,23 +610,9 @@ class _Body:
         self.w = w
         self.styles = styles
         self.numbering = numbering
-        self.parts: list[str] = []
-        self.length = 0
-        self.blocks: list[Block] = []
-        self.tables: list[Table] = []
+        self.out = TextBuilder()  # text, blocks and tables: every offset right by construction
         self.paragraph_count = 0
         self.skipped = _Skipped()
-
-    # -- text assembly: every offset is right by construction ---------------------------------
-
-    def _append(self, text: str) -> int:
-        if self.parts:
-            self.parts.append("\n")
-            self.length += 1
-        start = self.length
-        self.parts.append(text)
-        self.length += len(text)
-        return start
 
     # -- walking ------------------------------------------------------------------------------
 
@@ -687,10 +663,8 @@ class _Body:
             level = outline + 1 if outline < 9 else None
         if level is None and marker is not None:
             level = marker_level(marker)
-        start = self._append(text)
-        self.blocks.append(Block(kind="heading" if level else "paragraph", start=start,
-                                 end=start + len(text), where=f"paragraph={self.paragraph_count}",
-                                 level=level))
+        self.out.add_paragraph(text, where=f"paragraph={self.paragraph_count}",
+                               kind="heading" if level else "paragraph", level=level)
 
     def _marker(self, ppr: ET.Element | None, style_id: str | None) -> tuple[str, str] | None:
         w = self.w
@@ -834,37 +808,10 @@ class _Body:
         grid = self._grid(tbl)
         if not grid or not any(any(row) for row in grid):
             return
-        number = len(self.tables) + 1
-        table_id = f"t{number - 1}"
-        caption = self._caption(tbl)
-        rows: list[TableRow] = []
-        for index, cells in enumerate(grid):
-            line = "\t".join(cells)
-            start = self._append(line)
-            rows.append(TableRow(index=index, cells=cells, start=start, end=start + len(line)))
-            self.blocks.append(Block(kind="table", start=start, end=start + len(line),
-                                     where=f"table={number},row={index + 1}", table_id=table_id))
-        self.tables.append(Table(table_id=table_id, rows=rows, start=rows[0].start,
-                                 end=rows[-1].end, caption=caption, rendering="grid"))
-
-    def _caption(self, tbl: ET.Element) -> str | None:
-        """The table's own caption (``w:tblCaption``), else one of the two paragraphs right
-        above it when it reads like a caption (``附件1-1``, ``附表2``, ``Sheet1`` …)."""
-        w = self.w
-        own = w.val(tbl.find(w("tblPr")), "tblCaption")
-        if own:
-            return own.strip()
-        text = "".join(self.parts)
-        for block in reversed(self.blocks[-2:]):
-            if block.kind == "table":
-                break
-            line = text[block.start:block.end]
-            if len(line) <= 60 and _caption_line().search(normalize(line)):
-                return line.strip()
-        return None
-
-    def text(self) -> str:
-        return "".join(self.parts)
+        number = len(self.out.tables) + 1
+        own = self.w.val(tbl.find(self.w("tblPr")), "tblCaption")  # the table's own caption
+        self.out.add_table(grid, where=[f"table={number},row={i + 1}" for i in range(len(grid))],
+                           caption=own.strip() if own else self.out.caption_above())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -923,17 +870,16 @@ def read_docx(path: str | Path) -> ReadResult:
     body = _Body(w, styles, numbering)
     body.walk(body_el)
     metadata.update(format="docx", paragraphs=str(body.paragraph_count),
-                    tables=str(len(body.tables)))
+                    tables=str(len(body.out.tables)))
     for key, count in (("text_boxes_skipped", body.skipped.text_boxes),
                        ("embedded_objects_skipped", body.skipped.objects),
                        ("pictures_skipped", body.skipped.pictures),
                        ("toc_paragraphs_skipped", body.skipped.toc)):
         if count:
             metadata[key] = str(count)
-    text = body.text()
-    if not text.strip():
+    if not body.out.text.strip():
         pictures = (f"; it holds {body.skipped.pictures} picture(s), perhaps scanned pages, and "
                     f"pictures in Word files are not read (OCR a PDF export instead)"
                     if body.skipped.pictures else "")
         raise ReaderError(f"{path.name} has no text to read{pictures}")
-    return ReadResult(text=text, blocks=body.blocks, tables=body.tables, metadata=metadata)
+    return body.out.result(metadata)

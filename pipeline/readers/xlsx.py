@@ -24,7 +24,6 @@ that every reader renders text, blocks and tables the same way.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +33,7 @@ import regex
 
 from pipeline.document import Block, Table, TableRow
 from pipeline.normalize import normalize
-from pipeline.patterns import load_yaml
+from pipeline.layout import caption_line
 from pipeline.readers import ReaderError, ReadResult
 
 # ---------------------------------------------------------------------------------------------
@@ -96,11 +95,6 @@ def clean_cell(value: str | None) -> str:
         return ""
     text = join_lines(str(value).replace("\r", "\n").split("\n"))
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
-
-
-@functools.lru_cache(maxsize=1)
-def _caption_line() -> regex.Pattern[str]:
-    return regex.compile(load_yaml("layout.yaml")["caption_line"], regex.VERBOSE | regex.MULTILINE)
 
 
 # A section marker opening a paragraph (一、 （二） 第三部分), for heading levels in sources whose
@@ -200,7 +194,7 @@ class TextBuilder:
             if block.kind == "table":
                 break
             line = text[block.start:block.end]
-            if len(line) <= 60 and _caption_line().search(normalize(line)):
+            if len(line) <= 60 and caption_line().search(normalize(line)):
                 return line.strip()
         return None
 
