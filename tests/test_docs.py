@@ -17,6 +17,7 @@ from tests.conftest import SEEDS
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 JIXIAO = Path(sys.executable).with_name("jixiao")
+SQL_EXAMPLES = re.findall(r"```sql\n(.*?)```", README, re.S)
 EXAMPLES = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S)
             for line in block.splitlines() if line.startswith(".venv/bin/jixiao")]
 
@@ -53,9 +54,20 @@ def test_readme_example_runs(command: str, dataset: Path) -> None:
 def test_readme_sql_slices_back_to_the_text(dataset: Path) -> None:
     import duckdb
 
-    query = re.search(r"```sql\n(.*?)```", README, re.S).group(1)
+    query = next(q for q in SQL_EXAMPLES if "substr" in q)
     con = duckdb.connect(str(dataset / "jixiao.duckdb"), read_only=True)
     rows = con.execute(query).fetchall()
     con.close()
     assert len(rows) == 5
     assert all(text == sliced for text, _label, _sentence, sliced in rows)
+
+
+@pytest.mark.parametrize("query", SQL_EXAMPLES)
+def test_readme_sql_runs(query: str, dataset: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(dataset / "jixiao.duckdb"), read_only=True)
+    try:
+        con.execute(query).fetchall()
+    finally:
+        con.close()

@@ -207,3 +207,18 @@ def test_page_metadata_goes_to_reports(mixed_dataset: Path) -> None:
     page = reports[reports["format"] == "html"].iloc[0]
     assert page["title"] and "绩效" in page["title"]
     assert page["published"] and len(page["published"]) == 10
+
+
+def test_readme_query_lists_the_forms_indicators_under_their_report(mixed_dataset: Path) -> None:
+    import duckdb
+
+    from tests.test_docs import SQL_EXAMPLES
+
+    query = next(q for q in SQL_EXAMPLES if "linked_report_id" in q)
+    con = duckdb.connect(str(mixed_dataset / "jixiao.duckdb"), read_only=True)
+    try:
+        rows = con.execute(query).fetchall()
+    finally:
+        con.close()
+    assert len(rows) >= 10
+    assert {Path(report).name for _, report, *_ in rows} == {"003_cbba9d689f5f66a1.docx"}
