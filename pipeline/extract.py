@@ -30,6 +30,7 @@ KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "projec
 # What a portal page says about itself (pipeline/readers/html.py), kept in ``reports``.
 PAGE_FIELDS = ("title", "published", "publisher", "index_no", "doc_no", "attachments")
 # A figure's sentence ends at a full stop, semicolon or line break (Chinese prose has no spaces).
+_NEWLINE = regex.compile(r"\n")
 _SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
 
 
@@ -106,13 +107,13 @@ class _Provenance:
     def __init__(self, doc: Document):
         self.blocks = sorted(doc.blocks, key=lambda b: b.start)
         self.starts = [b.start for b in self.blocks]
-        self.text = doc.text
+        self.newlines = [] if self.blocks else [m.start() for m in _NEWLINE.finditer(doc.text)]
 
     def where(self, offset: int) -> str | None:
         if offset < 0:
             return None
         if not self.blocks:
-            return f"line={self.text.count(chr(10), 0, offset) + 1}"
+            return f"line={bisect.bisect_left(self.newlines, offset) + 1}"
         i = bisect.bisect_right(self.starts, offset) - 1
         if i < 0 or offset > self.blocks[i].end:
             return None

@@ -7,6 +7,7 @@ files and portal pages are made inside the tests.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import shutil
@@ -115,8 +116,8 @@ def _fodt(title: list[str], body: list[str], with_table: bool = True) -> str:
                 f'{p("TC", text)}</table:table-cell>')
 
     def row(cells: list[str]) -> str:
-        # rows kept whole at page breaks (Word: 允许跨行断页 off): a row split over two pages
-        # comes back as two rows, a limitation of reading ruled tables page by page
+        # rows kept whole at page breaks (Word: 允许跨行断页 off); rows that break are tested
+        # on a table of their own (test_pdf_generated_table_with_rows_broken_over_pages_…)
         return '<table:table-row table:style-name="R">' + "".join(cells) + "</table:table-row>"
 
     merged = 8  # the 8 产出·数量 rows share one merged 一级指标 cell
@@ -364,6 +365,198 @@ def test_corrupt_pdf_raises(tmp_path: Path, damage: str) -> None:
 def test_missing_pdf_raises(tmp_path: Path) -> None:
     with pytest.raises(ReaderError, match="cannot read"):
         read_pdf(tmp_path / "absent.pdf")
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF: layouts of real reports (tests/fixtures/rendered: seed reports exported by LibreOffice
+# from Word files: flush-left text, portrait text pages with landscape 自评表 pages, tables
+# whose rows break over pages)
+# ---------------------------------------------------------------------------------------------
+
+RENDERED = HERE / "fixtures" / "rendered"
+
+
+@functools.cache
+def _rendered(stem: str) -> ReadResult:
+    path = RENDERED / f"{stem}.pdf"
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    return read_pdf(path, ocr=False)
+
+
+def _paragraphs(result: ReadResult) -> list[str]:
+    return [result.text[b.start:b.end] for b in result.blocks if b.table_id is None]
+
+
+@pytest.mark.parametrize("stem,whole", [
+    # flush-left text wraps a unit that does not fit whole: the line before stops up to a few
+    # ems short of the margin and the paragraph still goes on
+    ("000_d3cc648647006a27", "统筹设置内设机构5个，即：基层治理综合指挥室"),  # 即： (no ： first)
+    ("000_d3cc648647006a27", "实现基本公共服务全覆盖。"),  # 盖。 alone on the next page
+    ("002_cd3eff31d36cdc54", "基本支出2795.16万元，项目支出5052.54万元"),  # a number is one unit
+    ("002_cd3eff31d36cdc54", "营养补贴15468人次89.837万元"),
+    ("003_cbba9d689f5f66a1", "实行“四包一”责任制"),  # no break at a quotation mark
+    ("003_cbba9d689f5f66a1", "全镇8个社区全年共评选“平安家庭户"),
+    # a line starting 一、二季度 is not a heading 一、
+    ("002_cd3eff31d36cdc54", "2023年一、二季度耕地流出非粮化整改29宗"),
+    # portrait text pages, landscape table pages: each paper format has its own margins
+    ("001_de8ade2d5ebbdf4b", "调整后财政拨款收入1599.38万元。其中：一般公共预算"),
+    ("001_de8ade2d5ebbdf4b", "一是落实政策。宣传、落实好党的路线、方针、政策和国家的法律、法规"),
+])
+def test_pdf_wrapped_lines_join_into_their_paragraph(stem: str, whole: str) -> None:
+    result = _rendered(stem)
+    assert any(whole in para for para in _paragraphs(result)), whole
+    # and nowhere (a report may say it twice) is it broken into two paragraphs
+    assert result.text.replace("\n", "").count(whole) == result.text.count(whole)
+
+
+@pytest.mark.parametrize("stem,alone,then", [
+    # the right-aligned signature and date close the report; the attachment label at the top
+    # of the next page is apart from them, though the date line reaches the right margin
+    ("003_cbba9d689f5f66a1", "绥宁县长铺镇人民政府", "2024年12月31日"),
+    ("003_cbba9d689f5f66a1", "2024年12月31日", "附件1-1"),
+])
+def test_pdf_right_aligned_line_is_a_paragraph_of_its_own(stem: str, alone: str,
+                                                          then: str) -> None:
+    paragraphs = _paragraphs(_rendered(stem))
+    i = len(paragraphs) - 1 - paragraphs[::-1].index(alone)
+    assert paragraphs[i + 1] == then
+
+
+def _tables_with(result: ReadResult, cell: str) -> list:
+    tables = [t for t in result.tables if any(cell in r.cells for r in t.rows)]
+    assert tables, cell
+    return tables
+
+
+@pytest.mark.parametrize("stem,same_column", [
+    # a table over three landscape pages whose rulings divide it into 24, 12 and 13 columns:
+    # 三级指标 of rows on each page
+    ("001_de8ade2d5ebbdf4b", ["便民服务中心入驻人数", "平安建设宣传活动开展场次",
+                              "工作长效机制健全性", "项目经费"]),
+    # the 部门预算绩效自评打分表, 14 columns on one page and 9 on the next
+    ("001_de8ade2d5ebbdf4b", ["支持中小企业发展", "采购执行率", "目标偏离", "实现效果"]),
+])
+def test_pdf_table_continued_with_other_rulings_is_one_aligned_grid(
+        stem: str, same_column: list[str]) -> None:
+    result = _rendered(stem)
+    for table in _tables_with(result, same_column[0]):  # the report has its 自评表 twice
+        rows = {c: r.cells for r in table.rows for c in r.cells if c in same_column}
+        assert set(rows) == set(same_column)
+        columns = {c: rows[c].index(c) for c in same_column}
+        assert len(set(columns.values())) == 1, columns
+    assert_consistent(result, r"page=\d+")
+
+
+@pytest.mark.parametrize("stem,whole,parts", [
+    # a row broken over the page break: its cells' text goes on in the next page's first row
+    ("001_de8ade2d5ebbdf4b", "防灾应急、消防演练活动开展次数", ["防灾应急、消防演", "练活动开展次数"]),
+    ("001_de8ade2d5ebbdf4b", "村（社区）第一书记、驻村队员出勤率",
+     ["村（社区）第一书", "记、驻村队员出勤率"]),
+    ("001_de8ade2d5ebbdf4b", "保障人民群众的知情权、参与权和表达权",
+     ["保障人民群众的知情", "权、参与权和表达权"]),
+])
+def test_pdf_table_row_broken_over_pages_is_one_row(stem: str, whole: str,
+                                                    parts: list[str]) -> None:
+    result = _rendered(stem)
+    tables = _tables_with(result, whole)
+    assert len(tables) == 2  # the report has its 自评表 twice, broken at other rows
+    for table in tables:
+        [row] = [r for r in table.rows if whole in r.cells]
+        assert "≥" in row.cells or "定性" in row.cells  # the values of the row stay with it
+    assert not any(p in r.cells for t in result.tables for r in t.rows for p in parts)
+
+
+# Rows of a generated table whose rows may break over pages: a long 三级指标 in a narrow column
+# (four lines), and two kinds of rows that merge different columns, so that the rulings of a
+# page depend on which rows are on it. Expected grid: merged cells keep their text in the first
+# column they span.
+BROKEN_ROWS = 36
+
+
+def _broken_table_fodt() -> tuple[str, list[list[str]]]:
+    def p(text: str) -> str:
+        return f'<text:p text:style-name="TC">{html.escape(text)}</text:p>'
+
+    def cell(text: str, span: int = 1) -> str:
+        spanned = f' table:number-columns-spanned="{span}"' if span > 1 else ""
+        return (f'<table:table-cell table:style-name="C" office:value-type="string"{spanned}>'
+                f'{p(text)}</table:table-cell>' + "<table:covered-table-cell/>" * (span - 1))
+
+    rows, expected = [], []
+    for i in range(BROKEN_ROWS):
+        name = f"第{i + 1}项重点工作任务的完成情况及群众满意程度综合评价指标"
+        if i < BROKEN_ROWS // 2:
+            cells = [cell(name), cell(f"≥{90 + i % 10}%", 2), cell("10"), cell("无")]
+            expected.append([name, f"≥{90 + i % 10}%", "", "10", "无"])
+        else:
+            cells = [cell(name), cell(f"≥{i}"), cell("次"), cell("5", 2)]
+            expected.append([name, f"≥{i}", "次", "5", ""])
+        rows.append('<table:table-row table:style-name="R">' + "".join(cells)
+                    + "</table:table-row>")
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+          'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
+    font = "Noto Serif CJK SC"
+    document = f'''<?xml version="1.0" encoding="UTF-8"?>
+<office:document {ns} office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:font-face-decls><style:font-face style:name="{font}" svg:font-family="&apos;{font}&apos;"/></office:font-face-decls>
+<office:styles><style:style style:name="Standard" style:family="paragraph"><style:text-properties style:font-name="{font}" style:font-name-asian="{font}" fo:font-size="12pt" style:font-size-asian="12pt"/></style:style></office:styles>
+<office:automatic-styles>
+<style:style style:name="TC" style:family="paragraph" style:parent-style-name="Standard"><style:text-properties fo:font-size="10.5pt" style:font-size-asian="10.5pt"/></style:style>
+<style:style style:name="T" style:family="table"><style:table-properties style:width="16cm" table:align="margins" style:may-break-between-rows="true"/></style:style>
+<style:style style:name="CA" style:family="table-column"><style:table-column-properties style:column-width="3cm"/></style:style>
+<style:style style:name="CB" style:family="table-column"><style:table-column-properties style:column-width="3.25cm"/></style:style>
+<style:style style:name="R" style:family="table-row"><style:table-row-properties fo:keep-together="auto"/></style:style>
+<style:style style:name="C" style:family="table-cell"><style:table-cell-properties fo:border="0.5pt solid #000000" fo:padding="0.1cm"/></style:style>
+<style:page-layout style:name="PL"><style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm" fo:margin-top="2cm" fo:margin-bottom="2cm" fo:margin-left="2.5cm" fo:margin-right="2.5cm"/></style:page-layout>
+</office:automatic-styles>
+<office:master-styles><style:master-page style:name="Standard" style:page-layout-name="PL"/></office:master-styles>
+<office:body><office:text><text:p text:style-name="Standard">附表：绩效指标完成情况</text:p><table:table table:name="KPI" table:style-name="T"><table:table-column table:style-name="CA"/><table:table-column table:style-name="CB" table:number-columns-repeated="4"/>{"".join(rows)}</table:table></office:text></office:body></office:document>'''
+    return document, expected
+
+
+def test_pdf_generated_table_with_rows_broken_over_pages_and_changing_rulings(
+        tmp_path: Path) -> None:
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is needed to make this PDF and is not installed")
+    document, expected = _broken_table_fodt()
+    source = tmp_path / "broken_rows.fodt"
+    source.write_text(document, encoding="utf-8")
+    pdf = _soffice_convert(source, "pdf", tmp_path)
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as opened:  # the fixture does what it should
+        widths = [len(t.extract()[0]) for page in opened.pages for t in page.find_tables()]
+        firsts = [t.extract()[0][0] or "" for page in opened.pages for t in page.find_tables()]
+    assert len(widths) >= 3 and len(set(widths)) > 1, "rulings should change from page to page"
+    assert any(not f.startswith("第") for f in firsts[1:]), "a row should break over a page"
+    result = read_pdf(pdf)
+    [table] = result.tables
+    assert [row.cells for row in table.rows] == expected
+    assert_consistent(result, r"page=\d+")
+
+
+def test_pdf_one_row_table_at_the_page_foot_starts_the_table_of_the_next_page() -> None:
+    result = _rendered("003_cbba9d689f5f66a1")
+    [table] = _tables_with(result, "单位名称")
+    assert table.rows[0].cells[:2] == ["单位名称", "长铺镇人民政府"]
+    assert table.rows[1].cells[0] == "年度预算申请（万元）"
+    assert "单位名称" not in "".join(_paragraphs(result))
+
+
+@pytest.mark.parametrize("text,unit", [
+    ("盖。", "盖。"), ("个，即：", "个，"), ("2795.16万元", "2795.16"), ("（2.17公里）", "（2.17"),
+    ("“实”字当头", "“实”字"), ("行“四包一”责任制", "行“四"), ("PDF file", "PDF"), ("", ""),
+])
+def test_pdf_first_unit_of_a_line(text: str, unit: str) -> None:
+    from pipeline.readers.pdf import _lead_length
+
+    glyphs = [g if not g.isspace() else "" for g in text]
+    assert text[:_lead_length(glyphs)] == unit
 
 
 # ---------------------------------------------------------------------------------------------

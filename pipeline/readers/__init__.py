@@ -7,6 +7,7 @@ that cannot be read raises :class:`ReaderError` with a message a person can act 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipeline.document import Block, Table
 
@@ -38,3 +39,13 @@ class ReadResult:
     tables: list[Table] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
     ocr: bool = False
+
+
+def file_head(path: Path, size: int = 8) -> bytes:
+    """The first ``size`` bytes of a file (its magic number: a format is told by its content, not
+    its name); :class:`ReaderError` when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError as exc:
+        raise ReaderError(f"cannot read {path.name}: {exc.strerror or exc}") from exc

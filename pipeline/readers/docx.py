@@ -49,8 +49,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 
-from pipeline.readers import ReaderError, ReadResult
-from pipeline.readers.xlsx import TextBuilder, clean_cell, needs_space
+from pipeline.readers import ReaderError, ReadResult, file_head
+from pipeline.readers.text import TextBuilder, clean_cell, needs_space
 
 # Zip-bomb limits. Real reports are a few MB; XML compresses 5-20x, images not at all.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -93,19 +93,16 @@ def open_zip_safely(path: str | Path, kind: str = "Word document (.docx)") -> zi
     file: a ``.doc`` or a password-protected document), a damaged zip, more than
     ``MAX_MEMBERS`` members, more than ``MAX_UNCOMPRESSED_BYTES`` uncompressed, or a compression
     ratio above ``MAX_COMPRESSION_RATIO`` (of the whole archive or of one member, once it unpacks
-    to 1 MB or more: a small part can have any ratio without harm). The sizes checked are the ones the archive declares; :func:`read_member` refuses a
-    member that inflates past its declared size, so a lying header does not get through either.
+    to 1 MB or more: a small part can have any ratio without harm). The sizes checked are the
+    ones the archive declares; :func:`read_member` refuses a member that inflates past its
+    declared size, so a lying header does not get through either.
 
     >>> with open_zip_safely("tests/fixtures/rendered/000_d3cc648647006a27.docx") as archive:
     ...     "word/document.xml" in archive.namelist()
     True
     """
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(8)
-    except OSError as exc:
-        raise ReaderError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+    magic = file_head(path)
     if magic.startswith(_OLE2_MAGIC):
         raise ReaderError(f"{path.name} is not a {kind}: it is an OLE2 file, i.e. a Word 97-2003 "
                           f".doc (or .wps/.xls) under the wrong name, or a password-protected "

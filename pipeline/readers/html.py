@@ -35,7 +35,7 @@ from urllib.parse import urljoin
 import regex
 
 from pipeline.readers import ReaderError, ReadResult
-from pipeline.readers.xlsx import TextBuilder, clean_cell, heading_level
+from pipeline.readers.text import TextBuilder, clean_cell, heading_level
 
 # Information-box labels that give a metadata field, and the field each gives. Spaces (often
 # &nbsp; or full-width) may pad a label: 索 引 号, 文　　号.

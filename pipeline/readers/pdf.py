@@ -5,8 +5,12 @@ reads:
 
 1. **Tables** are found per page with pdfplumber's ``find_tables`` (ruled tables, the way Word and
    WPS print 自评表) and read into grids; their glyphs are then left out of the running text so no
-   figure is read twice. A table continued on the next page (same number of columns, nothing
-   between) is joined into one, dropping a repeated header row.
+   figure is read twice. A table continued on the next page (nothing between; as wide, or with
+   as many columns) is joined into one: the columns of the two pieces are lined up by their
+   x positions (each page's rulings may divide the table differently, merged cells keep their
+   text in the first column they span), a repeated header row is dropped, and a row broken over
+   the page break (the last row's cells filled to their edges, the first row of the next page
+   with text only in those columns) is made whole again.
 2. **Lines** are rebuilt from glyphs. A gap between two glyphs becomes a space only between Latin
    words: PDF producers widen the spacing around digits in Chinese text (``机构 5个``), which is
    layout, not a character.
@@ -14,9 +18,13 @@ reads:
    the page whose text (digits ignored) recurs at the same height on most pages, and page-number
    lines there (``- 3 -``, ``第 3 页``, ``3/12``, a bare number).
 4. **Paragraphs**: wrapped lines are joined the Chinese way (no space between CJK characters);
-   a new paragraph starts when the previous line stops short of the right margin, the line is
-   indented or centred, the font size changes, the vertical gap is wide, or the line starts with a
-   section marker (``一、``, ``（二）``). A paragraph continues across a page break.
+   a new paragraph starts when the previous line stops short of the right margin (short by more
+   than the line's first unbreakable unit would have needed: ``盖。``, ``2795.16``, ``行“四``, as
+   flush-left text wraps such a unit whole), the line is indented or centred, the previous line
+   is centred or right-aligned (a signature, a date), the font size changes, the vertical gap is
+   wide, or the line starts with a section marker (``一、``, ``（二）``). Margins are measured
+   per paper format (portrait text pages, landscape 自评表 pages). A paragraph continues across a
+   page break.
 5. **Scanned pages** (no text layer, but an image or vector drawing) are rendered and read with
    RapidOCR (models ship inside ``rapidocr-onnxruntime``; nothing is downloaded); the OCR lines go
    through steps 3 and 4 like text lines and ``ReadResult.ocr`` is set. Tables on scanned pages are
@@ -26,8 +34,9 @@ reads:
 starts on, a table row the page it is on). ``metadata`` has ``pages``, ``ocr_pages`` (``"2,3"``)
 when OCR ran, and ``skipped_scanned_pages`` when scanned pages were skipped with ``ocr=False``.
 
-Known limits: a table row that itself breaks over two pages comes back as two rows; tables without
-ruling lines are read as text lines; a table on a scanned page is read as text lines.
+Known limits: a vertically merged cell whose text runs on to the next page leaves that rest in the
+next page's first row; tables without ruling lines are read as text lines; a table on a scanned
+page is read as text lines.
 """
 from __future__ import annotations
 
@@ -40,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.readers import ReaderError, ReadResult
-from pipeline.readers.xlsx import TextBuilder, clean_cell, heading_level, join_lines, needs_space
+from pipeline.readers.text import TextBuilder, clean_cell, heading_level, join_lines, needs_space
 
 # A page is "scanned" when it has fewer real glyphs than this (a stamped page number on a scan
 # must not stop OCR) and something drawn on it.
@@ -110,6 +119,12 @@ class _PageTable:
     bbox: tuple[float, float, float, float]  # x0, top, x1, bottom
     page: int
     row_pages: list[int] = field(default_factory=list)  # set when continued on later pages
+    # x of the column boundaries (one more than the columns), to line the table up with its
+    # continuation on the next page, whose rulings may divide it differently
+    cols: list[float] = field(default_factory=list)
+    # columns whose cell in the last row is filled to its right and bottom edges: text that may
+    # go on in the first row of the continuation (a row broken over the page break)
+    last_full: set[int] = field(default_factory=set)
 
     @property
     def top(self) -> float:
@@ -231,17 +246,125 @@ def _text_lines(page: Any, exclude: list[tuple[float, float, float, float]]) -> 
     return lines
 
 
+def _full_cells(page: Any, cells: list[Any]) -> set[int]:
+    """Indexes of the cells (bboxes, or None where a merged cell goes on) whose last text line
+    reaches the cell's right edge and its bottom: the text may go on past the cell's end."""
+    full = set()
+    chars = [c for c in page.chars if c["text"].strip()]
+    for j, cell in enumerate(cells):
+        if cell is None:
+            continue
+        x0, top, x1, bottom = cell
+        inside = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1
+                  and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+        if not inside:
+            continue
+        last_top = max(c["top"] for c in inside)
+        last = [c for c in inside if c["top"] > last_top - 2]
+        size = statistics.median(float(c.get("size") or 10) for c in last)
+        if x1 - max(c["x1"] for c in last) < 1.5 * size + 3 \
+                and bottom - max(c["bottom"] for c in last) < size + 3:
+            full.add(j)
+    return full
+
+
 def _page_tables(page: Any) -> list[_PageTable]:
-    """Ruled tables of a page as cleaned grids. A one-row or one-column "table" is a framed text
-    box (Word draws those too), so it is left to be read as text."""
+    """Ruled tables of a page as cleaned grids. A one-column "table", or a one-row one with less
+    than two cells filled, is a framed text box (Word draws those too), so it is left to be read
+    as text; a one-row table with content in two cells is kept (the first row of a table that
+    goes on over the page)."""
     tables = []
     for found in page.find_tables():
-        grid = [[clean_cell(cell) for cell in row] for row in found.extract()]
-        grid = [row for row in grid if any(row)]
-        if len(grid) < 2 or max(len(row) for row in grid) < 2:
+        rows = found.extract()
+        kept = [i for i, row in enumerate(rows) if any(clean_cell(cell) for cell in row)]
+        grid = [[clean_cell(cell) for cell in rows[i]] for i in kept]
+        if not grid or max(len(row) for row in grid) < 2 \
+                or len(grid) == 1 and sum(1 for cell in grid[0] if cell) < 2:
             continue
-        tables.append(_PageTable(grid=grid, bbox=tuple(found.bbox), page=page.page_number))
+        x1 = float(found.bbox[2])
+        cols = [float(col.bbox[0]) for col in found.columns] + [x1]
+        last_full = _full_cells(page, found.rows[kept[-1]].cells)
+        tables.append(_PageTable(grid=grid, bbox=tuple(found.bbox), page=page.page_number,
+                                 cols=cols, last_full=last_full))
     return tables
+
+
+def _same_columns(a: list[float], b: list[float], tolerance: float = 3.0) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+def _union_columns(a: list[float], b: list[float], tolerance: float = 3.0) -> list[float]:
+    """The column boundaries of two pieces of one table together (boundaries closer than the
+    tolerance are one)."""
+    out: list[float] = []
+    for x in sorted(a + b):
+        if out and x - out[-1] <= tolerance:
+            continue
+        out.append(x)
+    return out
+
+
+def _column_map(cols: list[float], union: list[float]) -> list[int]:
+    """For each column of a piece, the column of the union it starts in."""
+    return [min(range(len(union) - 1), key=lambda k: abs(union[k] - x)) for x in cols[:-1]]
+
+
+def _realign(grid: list[list[str]], cols: list[float], union: list[float]) -> list[list[str]]:
+    """A piece's grid spread over the union's columns: a cell that spans several of them keeps
+    its text in the first (the convention for merged cells) and leaves the others empty."""
+    where = _column_map(cols, union)
+    out = []
+    for row in grid:
+        new = [""] * (len(union) - 1)
+        for j, cell in enumerate(row):
+            if cell:
+                k = where[j] if j < len(where) else len(new) - 1
+                new[k] = join_lines([new[k], cell]) if new[k] else cell
+        out.append(new)
+    return out
+
+
+def _continues(pending: _PageTable, item: _PageTable) -> bool:
+    """Whether ``item`` is ``pending`` going on after a page break (nothing between them): on
+    the next page, and as wide (rulings may split the columns differently on the two pages), or
+    with as many columns."""
+    if item.page != pending.page + 1:
+        return False
+    if len(item.grid[0]) == len(pending.grid[0]):
+        return True
+    return bool(pending.cols and item.cols) \
+        and abs(pending.cols[0] - item.cols[0]) <= 3 and abs(pending.cols[-1] - item.cols[-1]) <= 3
+
+
+def _join_tables(pending: _PageTable, item: _PageTable) -> _PageTable:
+    """One table of ``pending`` and its continuation ``item``: columns lined up, the header row
+    Word repeats on the new page dropped, and a row broken over the page break made whole again
+    (its first part fills its cells to their edges, the rest is in cells of the same columns)."""
+    first, rest = pending.grid, item.grid
+    cols, last_full = pending.cols, set(pending.last_full)
+    if pending.cols and item.cols and not _same_columns(pending.cols, item.cols) \
+            and abs(pending.cols[0] - item.cols[0]) <= 3 \
+            and abs(pending.cols[-1] - item.cols[-1]) <= 3:
+        cols = _union_columns(pending.cols, item.cols)
+        where = _column_map(pending.cols, cols)
+        last_full = {where[j] for j in pending.last_full if j < len(where)}
+        first, rest = _realign(first, pending.cols, cols), _realign(rest, item.cols, cols)
+    item_full = set(item.last_full)
+    if cols is not pending.cols and item.cols:
+        where = _column_map(item.cols, cols)
+        item_full = {where[j] for j in item.last_full if j < len(where)}
+    pages_so_far = pending.row_pages or [pending.page] * len(pending.grid)
+    if rest and rest[0] == first[0]:
+        rest = rest[1:]
+    first = [list(row) for row in first]
+    if rest and first and len(rest[0]) == len(first[-1]):
+        filled = {j for j, cell in enumerate(rest[0]) if cell}
+        if filled and filled <= last_full and all(first[-1][j] for j in filled):
+            first[-1] = [join_lines([a, b]) if b else a for a, b in zip(first[-1], rest[0])]
+            rest = rest[1:]
+    return _PageTable(grid=first + rest, bbox=pending.bbox, page=item.page,
+                      row_pages=pages_so_far + [item.page] * len(rest), cols=cols,
+                      last_full=item_full if rest else last_full | item_full)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,9 +519,10 @@ def _starts_paragraph(prev: _Line, line: _Line, m: _Metrics) -> bool:
         return True
     if line.x0 > m.left + 0.8 * em:  # indented first line, or a centred title
         return True
-    # a line set well right of the margin (more than a first-line indent: a centred title, a
-    # right-aligned date or signature) is a paragraph of its own whatever its width
-    if prev.x0 > m.left + 3 * max(prev.size, 1.0):
+    # a line set well right of the margin (far more than a first-line indent, even one typed
+    # as spaces: a centred title, a right-aligned date or signature) is a paragraph of its own,
+    # though it may reach the right margin
+    if prev.x0 > m.left + max(4 * max(prev.size, 1.0), 0.25 * (m.right - m.left)):
         return True
     if abs(line.size - prev.size) > line.size_tolerance * max(line.size, prev.size) \
             or line.bold != prev.bold:
@@ -573,13 +697,8 @@ def _assemble(pages: list[_Page], skipped_scans: list[int]) -> ReadResult:
             run.append(item)
             continue
         flush()
-        if pending is not None and item.page == pending.page + 1 \
-                and len(item.grid[0]) == len(pending.grid[0]):
-            # the same table continued after a page break; Word repeats the header row there
-            rows = item.grid[1:] if item.grid[0] == pending.grid[0] else item.grid
-            pages_so_far = pending.row_pages or [pending.page] * len(pending.grid)
-            pending = _PageTable(grid=pending.grid + rows, bbox=pending.bbox, page=item.page,
-                                 row_pages=pages_so_far + [item.page] * len(rows))
+        if pending is not None and _continues(pending, item):
+            pending = _join_tables(pending, item)
             continue
         if pending is not None:
             add_table(pending)
