@@ -570,7 +570,7 @@ def test_xlsx_merged_kpi_table_reads_into_the_expected_grid(tmp_path: Path) -> N
     assert table.caption == "绩效自评表"
     assert result.text.startswith("绩效自评表\n2024年度项目支出绩效自评表\t")
     assert result.metadata == {"format": "xlsx", "sheets": "绩效自评表", "hidden_sheets": "下拉选项"}
-    assert_consistent(result, r"sheet=绩效自评表")
+    assert_consistent(result, r"sheet=绩效自评表(,row=\d+,cells=[A-Z]+\d+:[A-Z]+\d+)?")
 
 
 def test_xls_reads_like_the_xlsx() -> None:
@@ -578,7 +578,7 @@ def test_xls_reads_like_the_xlsx() -> None:
     assert result.metadata["format"] == "xls"
     [table] = result.tables
     assert [row.cells for row in table.rows] == XLSX_GRID
-    assert_consistent(result, r"sheet=绩效自评表")
+    assert_consistent(result, r"sheet=绩效自评表(,row=\d+,cells=[A-Z]+\d+:[A-Z]+\d+)?")
 
 
 def test_xlsx_dates_and_sheets_in_order(tmp_path: Path) -> None:
@@ -598,7 +598,27 @@ def test_xlsx_dates_and_sheets_in_order(tmp_path: Path) -> None:
     assert [t.caption for t in result.tables] == ["基本信息", "附件1-2"]
     assert result.tables[0].rows[0].cells == ["填报日期", "2025-03-31", "预算数（万元）", "3402.07"]
     assert result.tables[1].rows[1].cells == ["村级组织运转", "0.9"]
-    assert_consistent(result, r"sheet=(基本信息|附件1-2)")
+    assert_consistent(result, r"sheet=(基本信息|附件1-2)(,row=\d,cells=A\d:[BD]\d)?")
+    rows = [b.where for b in result.blocks if b.kind == "table"]
+    assert rows == ["sheet=基本信息,row=1,cells=A1:D1", "sheet=附件1-2,row=1,cells=A1:B1",
+                    "sheet=附件1-2,row=2,cells=A2:B2"]
+
+
+def test_xlsx_row_provenance_is_the_sheets_own_cells(tmp_path: Path) -> None:
+    """Empty rows and columns around a table are cropped, but a row still says where it is."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "自评表"
+    sheet["C3"], sheet["D3"] = "指标", "得分"
+    sheet["C5"], sheet["D5"] = "满意度", 10
+    path = tmp_path / "offset.xlsx"
+    workbook.save(path)
+    result = read_workbook(path)
+    assert [r.cells for r in result.tables[0].rows] == [["指标", "得分"], ["满意度", "10"]]
+    assert [b.where for b in result.blocks if b.kind == "table"] == [
+        "sheet=自评表,row=3,cells=C3:D3", "sheet=自评表,row=5,cells=C5:D5"]
 
 
 def test_empty_workbook_raises(tmp_path: Path) -> None:

@@ -30,20 +30,35 @@ from typing import Any
 from pipeline.readers import ReaderError, ReadResult, file_head
 from pipeline.readers.text import TextBuilder, clean_cell
 
-def trim_grid(grid: list[list[str]]) -> list[list[str]]:
+def trim_grid(grid: list[list[str]]) -> tuple[list[list[str]], list[int], int]:
     """Drop fully empty rows and crop the columns to those with content; rows are padded to one
-    width so the result is rectangular.
+    width so the result is rectangular. Returns the grid, the sheet row number (from 1) of each
+    row kept, and the sheet column index (from 0) of the grid's first column.
 
     >>> trim_grid([["", "", ""], ["", "a", ""], ["", "", "b"]])
-    [['a', ''], ['', 'b']]
+    ([['a', ''], ['', 'b']], [2, 3], 1)
     """
-    rows = [row for row in grid if any(cell for cell in row)]
-    if not rows:
-        return []
-    width = max(len(row) for row in rows)
-    rows = [row + [""] * (width - len(row)) for row in rows]
+    numbered = [(n, row) for n, row in enumerate(grid, 1) if any(cell for cell in row)]
+    if not numbered:
+        return [], [], 0
+    width = max(len(row) for _, row in numbered)
+    rows = [row + [""] * (width - len(row)) for _, row in numbered]
     used = [c for c in range(width) if any(row[c] for row in rows)]
-    return [row[used[0]:used[-1] + 1] for row in rows]
+    return [row[used[0]:used[-1] + 1] for row in rows], [n for n, _ in numbered], used[0]
+
+
+def column_letter(index: int) -> str:
+    """Excel's name of a column (from 0): ``A`` … ``Z``, ``AA`` ….
+
+    >>> column_letter(0), column_letter(25), column_letter(27)
+    ('A', 'Z', 'AB')
+    """
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +201,8 @@ def read_workbook(path: str | Path) -> ReadResult:
 
     The format is told by the file's first bytes, not its name (portals serve .xls files named
     .xlsx and the reverse). ``text`` has, per sheet, a caption line with the sheet name and then the
-    table, one row per line with tab-separated cells; ``Block.where`` is ``sheet=NAME``.
+    table, one row per line with tab-separated cells; ``Block.where`` is ``sheet=NAME`` for the
+    caption and ``sheet=NAME,row=N,cells=B3:H3`` for a row (the sheet's own row numbers).
     Raises :class:`ReaderError` for a file that is not a workbook, a damaged or encrypted one,
     and a workbook with no cell that has content.
 
@@ -208,12 +224,14 @@ def read_workbook(path: str | Path) -> ReadResult:
     builder = TextBuilder()
     read = []
     for name, grid in sheets:
-        grid = trim_grid(grid)
+        grid, row_numbers, first_col = trim_grid(grid)
         if not grid:
             continue
-        where = f"sheet={name}"
-        builder.add_paragraph(name, where=where)
-        builder.add_table(grid, where=where, caption=name)
+        builder.add_paragraph(name, where=f"sheet={name}")
+        # a row's provenance: the sheet, its row number and the range of cells it was read from
+        first, last = column_letter(first_col), column_letter(first_col + len(grid[0]) - 1)
+        builder.add_table(grid, where=[f"sheet={name},row={n},cells={first}{n}:{last}{n}"
+                                       for n in row_numbers], caption=name)
         read.append(name)
     if not read:
         raise ReaderError(f"{path.name} has no cells with content (sheets: "
