@@ -151,7 +151,8 @@ def document_from_read(result: ReadResult, source: str, fmt: str) -> Document:
     if not result.text.strip():
         raise EmptyFileError("the file has no text (nothing to read in it)")
     doc = Document(source=source, format=fmt, text=result.text, norm=normalize(result.text),
-                   encoding="", report_id=content_id(result.text), tables=list(result.tables),
+                   encoding=result.metadata.get("encoding", ""),
+                   report_id=content_id(result.text), tables=list(result.tables),
                    metadata=dict(result.metadata), blocks=list(result.blocks), ocr=result.ocr)
     doc.body_end = body_end_of_structured(doc.norm, doc.blocks, doc.tables)
     return doc

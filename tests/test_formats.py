@@ -222,3 +222,13 @@ def test_readme_query_lists_the_forms_indicators_under_their_report(mixed_datase
         con.close()
     assert len(rows) >= 10
     assert {Path(report).name for _, report, *_ in rows} == {"003_cbba9d689f5f66a1.docx"}
+
+
+def test_an_ocr_read_report_is_marked_in_reports() -> None:
+    [scan] = renderings()["scan"]
+    result = process_file(scan)
+    assert result.error is None
+    [report] = result.rows["reports"]
+    assert report["ocr"] is True and report["format"] == "pdf"
+    assert report["n_amounts"] > 0
+    assert all(a["where"].startswith("page=") for a in result.rows["amounts"])
