@@ -232,3 +232,24 @@ def test_an_ocr_read_report_is_marked_in_reports() -> None:
     assert report["ocr"] is True and report["format"] == "pdf"
     assert report["n_amounts"] > 0
     assert all(a["where"].startswith("page=") for a in result.rows["amounts"])
+
+
+@pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("source, name", [
+    (RENDERED / "000_d3cc648647006a27.doc", "report.wps"),  # WPS writes Word 97 content as .wps
+    (RENDERED.parent / "generated" / "kpi_table.xls", "自评表.et"),  # and Excel 97 content as .et
+])
+def test_wps_files_go_through_libreoffice(tmp_path: Path, source: Path, name: str) -> None:
+    from pipeline.ingest import read_document
+
+    path = tmp_path / name
+    shutil.copy(source, path)
+    doc = read_document(path)
+    assert doc.format == path.suffix.lstrip(".")
+    if doc.format == "wps":
+        assert doc.text.startswith(read_document(source).text[:40])
+        assert any(b.kind == "heading" and b.level == 1 for b in doc.blocks)
+    else:
+        direct = read_document(source)
+        assert [r.cells for r in doc.tables[0].rows] == [r.cells for r in direct.tables[0].rows]
+        assert doc.tables[0].rows[0].cells[0] == "2024年度项目支出绩效自评表"
