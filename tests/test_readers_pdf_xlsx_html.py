@@ -90,6 +90,16 @@ XLSX_GRID = [
 # Building the inputs
 # ---------------------------------------------------------------------------------------------
 
+# Flat ODF (.fodt) documents that LibreOffice turns into test PDFs
+ODF_NAMESPACES = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                  'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+                  'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                  'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                  'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+                  'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
+ODF_FONT = "Noto Serif CJK SC"
+
+
 def _seed_paragraphs() -> tuple[list[str], list[str]]:
     """(title lines, body paragraphs) of the seed's first ~two pages."""
     lines = [ln.strip() for ln in SEED.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -139,13 +149,7 @@ def _fodt(title: list[str], body: list[str], with_table: bool = True) -> str:
     if with_table:
         content += [p("Body", "附表：部门整体支出绩效指标完成情况"), table,
                     p("Body", "以上为本单位2024年度绩效自评情况，收入合计3402.07万元。")]
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
-          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
-          'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
-    font = "Noto Serif CJK SC"
+    ns, font = ODF_NAMESPACES, ODF_FONT
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <office:document {ns} office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
 <office:font-face-decls><style:font-face style:name="{font}" svg:font-family="&apos;{font}&apos;"/></office:font-face-decls>
@@ -494,13 +498,7 @@ def _broken_table_fodt() -> tuple[str, list[list[str]]]:
             expected.append([name, f"≥{i}", "次", "5", ""])
         rows.append('<table:table-row table:style-name="R">' + "".join(cells)
                     + "</table:table-row>")
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
-          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-          'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
-          'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
-    font = "Noto Serif CJK SC"
+    ns, font = ODF_NAMESPACES, ODF_FONT
     document = f'''<?xml version="1.0" encoding="UTF-8"?>
 <office:document {ns} office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
 <office:font-face-decls><style:font-face style:name="{font}" svg:font-family="&apos;{font}&apos;"/></office:font-face-decls>
