@@ -43,8 +43,8 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
     files, discover_errors = discover([Path(p) for p in (paths or ["data/raw"])])
     logger.info("processing %d file(s) into %s", len(files), out)
     futures = extract_report.map([str(f) for f in files], ocr=unmapped(ocr))
-    for done, future in enumerate(as_completed(futures), 1):
-        if progress:
+    if progress:
+        for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
             status = f"failed: {result.error['message']}" if result.error else "ok"
             print(f"[{done}/{len(files)}] {result.source}: {status}", file=sys.stderr, flush=True)

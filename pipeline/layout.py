@@ -111,6 +111,18 @@ def find_tables(norm: str) -> list[Table]:
     return tables
 
 
+def _first_caption(norm: str, before: int) -> int | None:
+    """Where the first caption line (``附件1``, ``Sheet1`` …) before offset ``before`` starts."""
+    m = _patterns()[0].search(norm, 0, before)
+    return None if m is None else m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+
+
+def _cut_at_inline_attachment(norm: str, body_end: int) -> int:
+    """An attachment that starts inline (``附件: …自评表``) before ``body_end`` ends the body."""
+    inline = _patterns()[1].search(norm, 0, body_end)
+    return inline.start() if inline else body_end
+
+
 def find_tables_and_body_end(norm: str) -> tuple[list[Table], int]:
     """Tables of the document and ``body_end``: the offset where appended material begins.
 
@@ -120,19 +132,13 @@ def find_tables_and_body_end(norm: str) -> tuple[list[Table], int]:
     >>> find_tables_and_body_end("一、基本情况\\n正文。\\n附件1\\n\\t指标\\t得分\\n\\n\\t满意度\\t10")[1]
     11
     """
-    caption_re, inline_re, _ = _patterns()
     tables = find_tables(norm)
     body_end = len(norm)
     if tables:
-        first = tables[0].start
-        body_end = first
-        for m in caption_re.finditer(norm, 0, first):
-            body_end = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-            break
-    inline = inline_re.search(norm, 0, body_end)
-    if inline:
-        body_end = inline.start()
-    return tables, body_end
+        body_end = _first_caption(norm, tables[0].start)
+        if body_end is None:
+            body_end = tables[0].start
+    return tables, _cut_at_inline_attachment(norm, body_end)
 
 
 def body_end_of_structured(norm: str, blocks: list[Block], tables: list[Table]) -> int:
@@ -152,36 +158,31 @@ def body_end_of_structured(norm: str, blocks: list[Block], tables: list[Table]) 
     ...     [Table("t0", [], 15, 20)])
     11
     """
-    caption_re, inline_re, _ = _patterns()
     body_end = len(norm)
     if tables:
-        first_table = min(t.start for t in tables)
-        for m in caption_re.finditer(norm, 0, first_table + 1):
-            body_end = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-            break
+        caption = _first_caption(norm, min(t.start for t in tables) + 1)
+        if caption is not None:
+            body_end = caption
         else:
-            trailing: int | None = None
-            for i in range(len(blocks) - 1, -1, -1):
-                block = blocks[i]
-                if block.kind == "table":
-                    trailing = i
-                    continue
+            def is_title(block: Block) -> bool:
                 line = norm[block.start:block.end]
-                if len(line) > 60 or _PROSE_END.search(line):
+                return len(line) <= TITLE_MAX_CHARS and not _PROSE_END.search(line)
+
+            trailing: int | None = None  # the first block of the run of tables at the end
+            for i in range(len(blocks) - 1, -1, -1):
+                if blocks[i].kind == "table":
+                    trailing = i
+                elif not is_title(blocks[i]):
                     break
             if trailing is not None:
-                first = trailing
-                for j in range(trailing - 1, max(trailing - 3, -1), -1):
-                    line = norm[blocks[j].start:blocks[j].end]
-                    if blocks[j].kind == "table" or len(line) > 60 or _PROSE_END.search(line):
-                        break
-                    first = j
+                first = trailing  # with up to two title lines right above it
+                while (first > max(trailing - 2, 0) and blocks[first - 1].kind != "table"
+                       and is_title(blocks[first - 1])):
+                    first -= 1
                 body_end = blocks[first].start
-    inline = inline_re.search(norm, 0, body_end)
-    if inline:
-        body_end = inline.start()
-    return body_end
+    return _cut_at_inline_attachment(norm, body_end)
 
 
-# A line that ends a sentence is prose, not a table's title.
+# A line that ends a sentence is prose, not a table's title; nor is a line longer than this.
 _PROSE_END = regex.compile(r"[。;!?]\s*$")
+TITLE_MAX_CHARS = 60

@@ -36,15 +36,15 @@ def renderings() -> dict[str, list[Path]]:
     return groups
 
 
-def score(files: list[Path], by_value: bool = True) -> Evaluation:
-    """Score ``files`` (one folder, one file a stem) against the gold of their stems."""
+def score(files: list[Path]) -> Evaluation:
+    """Score ``files`` (one folder, one file a stem) by value against the gold of their stems."""
     with tempfile.TemporaryDirectory(prefix="jixiao-renderings-") as tmp:
         for f in files:
             shutil.copy(f, Path(tmp) / f.name)
-        return evaluate(GOLD, tmp, by_value=by_value, present_only=True)
+        return evaluate(GOLD, tmp, by_value=True, present_only=True)
 
 
-def compare(fmt: str, files: list[Path]) -> tuple[dict[str, float], dict[str, float], Evaluation]:
+def compare(files: list[Path]) -> tuple[dict[str, float], dict[str, float], Evaluation]:
     """(rendering's scores, text version's scores, rendering's evaluation)."""
     ev = score(files)
     text = score([SEEDS / f"{f.stem}.txt" for f in files])
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     for fmt, files in renderings().items():
         if args.formats and fmt not in args.formats:
             continue
-        got, text, ev = compare(fmt, files)
+        got, text, ev = compare(files)
         cells = " ".join(f"{m}={got[m]:.3f}({got[m] - text[m]:+.3f})" for m in MEASURES)
         print(f"{fmt:5s} n={len(files)} {cells}")
         if args.verbose:

@@ -7,6 +7,7 @@ The renderings are committed fixtures (tests/fixtures/render_seeds.py made them)
 """
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -35,22 +36,15 @@ def _needs(fmt: str) -> list[pytest.MarkDecorator]:
     return []
 
 
-@pytest.fixture(scope="module")
-def scores() -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-    """Per format: (rendering's by-value scores, text version's by-value scores)."""
-    cache: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-
-    def get(fmt: str) -> tuple[dict[str, float], dict[str, float]]:
-        if fmt not in cache:
-            got, text, _ = compare(fmt, renderings()[fmt])
-            cache[fmt] = (got, text)
-        return cache[fmt]
-
-    return get  # type: ignore[return-value]
+@functools.lru_cache(maxsize=None)
+def scores(fmt: str) -> tuple[dict[str, float], dict[str, float]]:
+    """(rendering's by-value scores, text version's by-value scores), computed once a format."""
+    got, text, _ = compare(renderings()[fmt])
+    return got, text
 
 
 @pytest.mark.parametrize("fmt", [pytest.param(f, marks=_needs(f)) for f in FORMATS])
-def test_rendering_scores_within_tolerance_of_text(scores, fmt: str) -> None:
+def test_rendering_scores_within_tolerance_of_text(fmt: str) -> None:
     got, text = scores(fmt)
     for measure in COMPARED.get(fmt, DEFAULT_COMPARED):
         assert got[measure] >= text[measure] - TOLERANCE, \
@@ -58,13 +52,13 @@ def test_rendering_scores_within_tolerance_of_text(scores, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", [pytest.param(f, marks=_needs(f)) for f in ("docx", "doc")])
-def test_word_renderings_recover_every_numbered_heading(scores, fmt: str) -> None:
+def test_word_renderings_recover_every_numbered_heading(fmt: str) -> None:
     got, _ = scores(fmt)
     assert got["sections_l1_f1"] == 1.0
     assert got["sections_l2_f1"] >= 0.90
 
 
-def test_scanned_pdf_amounts_by_ocr(scores) -> None:
+def test_scanned_pdf_amounts_by_ocr() -> None:
     got, _ = scores("scan")
     assert got["amounts_f1"] >= 0.90
 

@@ -50,7 +50,7 @@ from xml.etree import ElementTree as ET
 
 
 from pipeline.readers import ReaderError, ReadResult, file_head
-from pipeline.readers.text import TextBuilder, clean_cell, needs_space
+from pipeline.readers.text import TextBuilder, clean_cell, marker_level, needs_space
 
 # Zip-bomb limits. Real reports are a few MB; XML compresses 5-20x, images not at all.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -73,13 +73,6 @@ _REL_TYPES = ("officeDocument", "styles", "numbering", "core-properties", "exten
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _TOC_STYLE = re.compile(r"^(?:toc|目录)\s*\d$", re.IGNORECASE)
 
-# Level of a numbering marker in the hierarchy of Chinese official documents (GB/T 9704-2012
-# 结构层次序数: 一、 → （一） → 1. → （1）). Only the first two are section headings.
-_CN_NUMERAL = "〇零一二三四五六七八九十百千两"
-_MARKER_LEVELS = [
-    (re.compile(rf"^(?:[{_CN_NUMERAL}]+、|第[{_CN_NUMERAL}\d]+[章部节篇](?:分)?)$"), 1),
-    (re.compile(rf"^[（(][{_CN_NUMERAL}]+[)）]、?$"), 2),
-]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,18 +562,6 @@ def format_number(value: int, fmt: str) -> str:
     if fmt == "none":
         return ""
     return str(value)
-
-
-def marker_level(marker: str) -> int | None:
-    """Section level of a list marker in the official hierarchy: ``一、`` 1, ``（一）`` 2, else None.
-
-    >>> marker_level("三、"), marker_level("（十二）"), marker_level("3."), marker_level("第一章")
-    (1, 2, None, 1)
-    """
-    for pattern, level in _MARKER_LEVELS:
-        if pattern.match(marker.strip()):
-            return level
-    return None
 
 
 # ---------------------------------------------------------------------------------------------

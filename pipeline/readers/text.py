@@ -72,8 +72,29 @@ def clean_cell(value: str | None) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
 
 
+# Level of a numbering marker in the hierarchy of Chinese official documents (GB/T 9704-2012
+# 结构层次序数: 一、 → （一） → 1. → （1）). Only the first two are section headings.
+_CN_NUMERAL = "〇零一二三四五六七八九十百千两"
+_MARKER_LEVELS = [
+    (re.compile(rf"^(?:[{_CN_NUMERAL}]+、|第[{_CN_NUMERAL}\d]+[章部节篇](?:分)?)$"), 1),
+    (re.compile(rf"^[（(][{_CN_NUMERAL}]+[)）]、?$"), 2),
+]
+
+
+def marker_level(marker: str) -> int | None:
+    """Section level of a list marker in the official hierarchy: ``一、`` 1, ``（一）`` 2, else None.
+
+    >>> marker_level("三、"), marker_level("（十二）"), marker_level("3."), marker_level("第一章")
+    (1, 2, None, 1)
+    """
+    for pattern, level in _MARKER_LEVELS:
+        if pattern.match(marker.strip()):
+            return level
+    return None
+
+
 # A section marker opening a paragraph (一、 （二） 第三部分), for heading levels in sources whose
-# structure is only visual (PDF, HTML); the level itself comes from the docx reader's rule.
+# structure is only visual (PDF, HTML); its level comes from marker_level, as in docx.
 _LEADING_MARKER = regex.compile(r"^(?:[一二三四五六七八九十百]+、|[（(][一二三四五六七八九十百]+[)）]"
                                 r"|第[一二三四五六七八九十百\d]+[章部节篇](?:分)?)")
 HEADING_MAX_CHARS = 40
@@ -87,8 +108,6 @@ def heading_level(text: str) -> int | None:
     >>> heading_level("二、主要成效"), heading_level("（一）单位构成"), heading_level("（二）目标。保障。")
     (1, 2, None)
     """
-    from pipeline.readers.docx import marker_level  # one rule for every reader
-
     text = text.strip()
     m = _LEADING_MARKER.match(text)
     if m is None or len(text) > HEADING_MAX_CHARS or regex.search(r"[。；;！？!?]", text[:-1]):

@@ -26,9 +26,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-
 from pipeline.readers import ReaderError, ReadResult, file_head
 from pipeline.readers.text import TextBuilder, clean_cell
+
 
 def trim_grid(grid: list[list[str]]) -> tuple[list[list[str]], list[int], int]:
     """Drop fully empty rows and crop the columns to those with content; rows are padded to one
