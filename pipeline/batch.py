@@ -1,15 +1,19 @@
-"""A batch of report files: discovery, per-file processing that never raises, and combining rows.
+"""A batch of report files: discovery, chunks, per-file processing that never raises, and combining.
 
 These are the library calls the Prefect flow wraps in tasks (``flows.py``); they are usable without
-Prefect as well.
+Prefect as well. Nothing here imports pandas or Prefect: a worker process that only extracts stays
+small.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import threading
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
-from pipeline.dataset import error_row
 from pipeline.ingest import IngestError
 from pipeline.readers import ReaderError
 
@@ -17,6 +21,84 @@ from pipeline.readers import ReaderError
 WORKBOOK_FORMATS = {"xlsx", "xls", "et"}
 # Which rendering of a report a scoring form is linked to when a portal item has several.
 _NARRATIVE_PREFERENCE = ("docx", "doc", "wps", "html", "pdf", "txt")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def error_row(source: str, stage: str, message: str) -> dict[str, str]:
+    """An ``errors`` row; its id is a hash of its content, so a repeated failure is one row.
+
+    >>> error_row("a.txt", "ingest", "the file is empty")["error_id"]
+    'e2a63a15aa279bc6'
+    """
+    digest = hashlib.sha256(f"{source}\x00{stage}\x00{message}".encode()).hexdigest()[:16]
+    return {"error_id": digest, "source": source, "stage": stage, "message": message}
+
+
+@functools.lru_cache(maxsize=1)
+def pipeline_version() -> str:
+    """The version of what reads reports: jixiao's version plus a hash of its code and pattern
+    files, so a result cached by an older rule set is never taken for a current one.
+
+    >>> len(pipeline_version().split("+")[1])
+    12
+    """
+    from pipeline.patterns import PATTERNS_DIR
+
+    digest = hashlib.sha256()
+    files = [p for pkg in ("pipeline", "extractors") for p in (_ROOT / pkg).rglob("*.py")]
+    files += [p for p in Path(PATTERNS_DIR).rglob("*") if p.is_file() and p.suffix != ".py"]
+    for path in sorted(files, key=lambda p: (p.parent.name, p.name)):
+        if "__pycache__" not in path.parts:
+            digest.update(path.name.encode() + b"\x00" + path.read_bytes())
+    try:
+        release = metadata.version("jixiao")
+    except metadata.PackageNotFoundError:
+        release = "0"
+    return f"{release}+{digest.hexdigest()[:12]}"
+
+
+def file_digest(path: str | Path) -> tuple[str, int]:
+    """sha256 (hex) and size of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive slices of ``items`` of at most ``size`` each.
+
+    >>> [len(c) for c in chunks(range(7), 3)]
+    [3, 3, 1]
+    """
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+_warm_lock = threading.Lock()
+_warmed = False
+
+
+def warm() -> None:
+    """Load the shared models (pattern files, jieba's dictionary, the division table) once in this
+    process, under a lock: threads that start together must not each build their own."""
+    global _warmed
+    if _warmed:
+        return
+    with _warm_lock:
+        if not _warmed:
+            from pipeline.extract import extract_document, to_rows
+            from pipeline.ingest import document_from_text
+
+            sample = "一、基本情况\n某县某镇人民政府2023年度部门整体支出100万元，预算执行率98%。\n" \
+                     "二、绩效指标\n群众满意度 10分 ≥90% 95% 10\n"
+            to_rows(extract_document(document_from_text(sample, "warm-up.txt")))
+            _warmed = True
 
 
 @dataclass
@@ -71,16 +153,50 @@ def process_file(path: str | Path, ocr: bool = True) -> FileResult:
         return FileResult(source, error=error_row(
             source, "extract", "no recognisable report structure: no numbered headings, amounts, "
             "percentages or indicators were found (is this a performance self-evaluation report?)"))
-    return FileResult(source, rows=to_rows(extraction))
+    try:
+        return FileResult(source, rows=to_rows(extraction))
+    except Exception as exc:
+        return FileResult(source, error=error_row(source, "extract",
+                                                  f"internal error {type(exc).__name__}: {exc}"))
+
+
+@dataclass
+class Chunk:
+    """What a chunk of files gave, packed to travel from a worker to the writer: the ``reports``
+    rows as dicts, every other table as one Arrow table, the ``errors`` rows, and each file's
+    outcome as ``(source, report_id or None if it failed)``."""
+
+    rows: dict[str, Any]
+    errors: list[dict[str, str]]
+    outcomes: list[tuple[str, str | None]]
+
+
+def process_chunk(paths: Sequence[str | Path], ocr: bool = True) -> Chunk:
+    """:func:`process_file` for each path, after :func:`warm`, combined and packed as a :class:`Chunk`."""
+    from pipeline.dataset import arrow_table
+
+    warm()
+    results = [process_file(path, ocr=ocr) for path in paths]
+    rows, errors = combine(results)
+    packed: dict[str, Any] = {table: table_rows if table == "reports" else arrow_table(table, table_rows)
+                              for table, table_rows in rows.items()}
+    outcomes = [(r.source, None if r.error else r.rows["reports"][0]["report_id"]) for r in results]
+    return Chunk(packed, errors, outcomes)
 
 
 def combine(results: list[FileResult]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
     """All rows of a batch by table, and its error rows. A report whose content repeats (the same
-    text under two names) is kept once, under the first name."""
+    text under two names) is kept once, under the name that sorts first.
+
+    >>> a = FileResult("b.txt", rows={"reports": [{"report_id": "r1", "source": "b.txt"}]})
+    >>> b = FileResult("a.txt", rows={"reports": [{"report_id": "r1", "source": "a.txt"}]})
+    >>> [r["source"] for r in combine([a, b])[0]["reports"]]
+    ['a.txt']
+    """
     rows: dict[str, list[dict[str, Any]]] = {}
     errors: list[dict[str, str]] = []
     seen: set[str] = set()
-    for result in results:
+    for result in sorted(results, key=lambda r: r.source):
         if result.error:
             errors.append(result.error)
             continue
@@ -90,7 +206,6 @@ def combine(results: list[FileResult]) -> tuple[dict[str, list[dict[str, Any]]],
         seen.add(rid)
         for table, table_rows in result.rows.items():
             rows.setdefault(table, []).extend(table_rows)
-    link_scoring_forms(rows.get("reports", []))
     return rows, errors
 
 

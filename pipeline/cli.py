@@ -5,6 +5,7 @@ Library errors become messages and exit codes here and nowhere else. Prefect is 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ def main() -> None:
 
     \b
     Typical use:
-      jixiao run                       # data/raw -> data/processed (Parquet + DuckDB)
+      jixiao run                       # data/raw -> data/processed (DuckDB + Parquet)
       jixiao extract report.txt        # one JSON line per report, no Prefect
       jixiao evaluate --gold tests/data/gold --docs tests/data/seeds
       jixiao sql "SELECT unit_name, total_score FROM reports"
@@ -30,42 +31,167 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Dataset folder: one Parquet file per table and jixiao.duckdb.")
+              help="Dataset folder: jixiao.duckdb and one Parquet file per table.")
 @click.option("--ocr/--no-ocr", default=True, show_default=True,
               help="Read scanned PDF pages with OCR (RapidOCR, ~1-3 s a page on one core).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line per file, only the summary.")
-def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, quiet: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local Dask cluster  [default: the cores]")
+@click.option("--dask", "address", metavar="ADDRESS", default=None,
+              help="Run on an existing Dask cluster (tcp://host:8786) instead of a local one.")
+@click.option("--in-process", is_flag=True,
+              help="No cluster: one worker thread in this process (debugging, tiny batches).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Files per task  [default: up to 100, fewer so each worker gets several]")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, only the summary.")
+def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
+        address: str | None, in_process: bool, chunk_size: int | None, quiet: bool) -> None:
     """Process report files or folders (default: data/raw) with the Prefect flow.
 
     Reads .txt (any encoding), .docx, .doc/.wps/.et (through LibreOffice), .pdf (scans with OCR),
     .xlsx/.xls and .html pages; a folder mixing them gives one dataset.
 
-    Every table is merged into OUT by report id (a hash of the report text): re-running on the same
-    files replaces their rows, reports from earlier runs are kept, and files that cannot be read
-    get a row in the errors table while the rest of the batch goes on.
+    \b
+    Files go to workers in chunks and each finished chunk is written to OUT's
+    store in one transaction, so memory stays flat and a run that is stopped
+    keeps what it finished: run it again and it reads only what is missing.
+    A file already read (same content, same jixiao version) is not read again.
+    Re-running replaces a report's rows; reports from earlier runs are kept.
+
+    \b
+    Prefect: reports to PREFECT_API_URL when it is set (a long-lived server:
+    `jixiao server`), else to a temporary local server for the run.
+
+    Exit status: 0 when every file was read, 1 when any failed (the errors table
+    says why), 2 for bad arguments (a path that does not exist).
     """
     import os
 
-    # Prefect's temporary local server migrates its database on first use: allow it time on a
-    # fresh machine, and keep it quiet (no telemetry, warnings only).
+    # Arrow's own allocator keeps what it freed; the system's gives it back (flat memory per chunk)
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    if address and (workers or in_process):
+        raise click.UsageError("--dask runs on an existing cluster: it takes no --workers or --in-process")
+    if workers and in_process:
+        raise click.UsageError("--in-process runs one worker: it takes no --workers")
+    from pipeline.dataset import Store, StoreError
+
+    try:  # a dataset that cannot be written fails now, not after the extraction
+        Store(out_dir).close()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _quiet_prefect()
+    import flows
+
+    inputs = [str(p) for p in paths] or [DEFAULT_RAW]
+    if not paths and not Path(DEFAULT_RAW).exists():
+        raise click.UsageError(f"no PATHS given and no {DEFAULT_RAW} folder here")
+    with _stop_on_sigterm():
+        where = address or ("this process" if in_process else
+                            f"{workers or flows.available_cores()} local worker process(es)")
+        click.echo(f"jixiao: {', '.join(inputs)} -> {out_dir} on {where} (starting Prefect)…", err=True)
+        try:
+            with flows.prefect_api():
+                ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, workers=workers,
+                                        address=address, in_process=in_process,
+                                        chunk_size=chunk_size, progress=not quiet)
+        except BaseException as exc:
+            stopped_by = _termination_signal(exc)
+            if stopped_by is None:
+                raise
+            _say_stopped(stopped_by)
+            raise SystemExit(128 + stopped_by) from exc
+    tables = summary["tables"]
+    click.echo(f"{summary['files']} file(s): {summary['read']} read, {summary['skipped']} unchanged "
+               f"since an earlier run, {summary['failed']} failed; dataset in {out_dir}")
+    click.echo("  " + ", ".join(f"{name} {count}" for name, count in tables.items()))
+    if summary["failed"]:
+        for err in summary["failures"][:10]:
+            click.echo(f"  failed: {err['source']}: {err['message']} ({err['stage']})", err=True)
+        click.echo("  see the errors table for what failed and why "
+                   f"(jixiao sql --out {out_dir} \"SELECT * FROM errors\")", err=True)
+    sys.exit(0 if ok else 1)
+
+
+def _quiet_prefect() -> None:
+    """Prefect's settings for a command-line run: warnings only, no telemetry, and time for the
+    temporary server's first database migration on a fresh machine."""
+    import os
+
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows import process_reports
+    os.environ.setdefault("DASK_DISTRIBUTED__LOGGING__DISTRIBUTED", "warning")
 
-    inputs = [str(p) for p in paths] or [DEFAULT_RAW]
-    click.echo(f"jixiao: processing {', '.join(inputs)} -> {out_dir} (starting Prefect)…", err=True)
-    summary = process_reports(paths=inputs, out=str(out_dir), ocr=ocr, progress=not quiet)
-    tables = summary["tables"]
-    click.echo(f"{summary['processed']} of {summary['files']} file(s) processed, "
-               f"{summary['failed']} failed; dataset in {out_dir}")
-    click.echo("  " + ", ".join(f"{name} {count}" for name, count in tables.items()))
-    if summary["failed"]:
-        click.echo("  see the errors table for what failed and why "
-                   f"(jixiao sql --out {out_dir} \"SELECT * FROM errors\")")
+
+_stopped_said = False
+
+
+def _say_stopped(signum: int) -> None:
+    import signal
+
+    global _stopped_said
+    if _stopped_said:
+        return
+    _stopped_said = True
+    click.echo(f"jixiao: stopped by {signal.Signals(signum).name}; the chunks written so far are kept: "
+               "run the same command again to complete the dataset", err=True)
+
+
+def _termination_signal(exc: BaseException) -> int | None:
+    """The signal number if ``exc`` is, or was raised while handling, Prefect's SIGTERM exception
+    (during a flow run Prefect turns SIGTERM into ``TerminationSignal``, which can surface wrapped
+    in whatever was running when it arrived)."""
+    from prefect.exceptions import TerminationSignal
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, TerminationSignal):
+            return exc.signal
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm():
+    """SIGTERM (and SIGHUP) end the run like Ctrl-C: the cleanup that stops the worker cluster and
+    the temporary Prefect server runs, instead of the process vanishing and leaving them behind."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        _say_stopped(signum)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4200, show_default=True, type=int, help="Port to listen on.")
+def server(host: str, port: int) -> None:
+    """Run a long-lived Prefect server (UI and API) for jixiao runs and deployments.
+
+    \b
+    In another terminal, point runs at it:
+      export PREFECT_API_URL=http://127.0.0.1:4200/api
+      jixiao run reports/
+    Runs then skip starting a temporary server, and their history stays in the UI.
+    """
+    import os
+
+    click.echo(f"export PREFECT_API_URL=http://{host}:{port}/api   # in the shell that runs jixiao",
+               err=True)
+    prefect = Path(sys.executable).with_name("prefect")
+    command = [str(prefect) if prefect.exists() else "prefect", "server", "start",
+               "--host", host, "--port", str(port)]
+    os.execvp(command[0], command)
 
 
 @main.command()
@@ -130,7 +256,7 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
 def sql(query: str, out_dir: Path, as_csv: bool) -> None:
     """Run a read-only SQL QUERY on the dataset's DuckDB database.
 
-    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors.
+    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors, files.
     """
     import duckdb
 

@@ -1,19 +1,35 @@
-"""Writing the tidy dataset: one Parquet file per table plus a DuckDB database with the same tables.
+"""The dataset's store: a DuckDB database that batches append to, with Parquet exported from it.
 
-Rows are keyed by ``report_id`` (a hash of the report's decoded text), so a re-run on the same input
-replaces a report's rows instead of adding duplicates, and a report already in the dataset is kept
-when a later batch does not touch it. A file that fails keeps the rows it had (its error is added);
-a file that succeeds clears its earlier errors.
+``jixiao.duckdb`` in the dataset folder is the store of record. Each chunk of finished files is
+written in one transaction (:meth:`Store.write`), so a run that is killed keeps every chunk it
+committed, the tables always agree with each other, and the next run only does what is missing
+(the ``files`` table records each file's content hash and the pipeline version that read it). At
+the end of a run :meth:`Store.export` writes one Parquet file per table, each replaced atomically.
+
+Rows are keyed by ``report_id`` (a hash of the report's decoded text):
+
+- a report read again replaces its rows, and a file whose content changed replaces its old report;
+- a report whose text is already in the dataset under another file name is kept once, under the
+  name that sorts first (so the result does not depend on which chunk finished first);
+- a file that fails keeps the rows it had and gets an ``errors`` row; any attempt on a file (failed
+  or not) replaces that file's earlier ``errors`` rows.
+
+The database is written in DuckDB's v1.5.0 storage format, which the current DuckDB (2.x) and the
+release before it (1.5) both open.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
+import stat
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-import pandas as pd
+from pipeline.batch import error_row, link_scoring_forms
+
+__all__ = ["SCHEMAS", "SORT_KEYS", "DATABASE", "STORAGE_VERSION", "Store", "StoreError", "error_row",
+           "arrow_table", "frame", "read_table", "write_dataset"]
 
 # Column order and dtypes of every table: empty tables still get a schema, and a column's type never
 # depends on which reports happened to be in a batch.
@@ -40,33 +56,45 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "checks": {"report_id": S, "check": S, "status": S, "message": S},
     "texts": {"report_id": S, "source": S, "text": S},
     "errors": {"error_id": S, "source": S, "stage": S, "message": S},
+    # one row per file a run has seen: what it held (sha256 of the bytes), which pipeline version
+    # read it and what came of it (ok / duplicate / failed); a file whose hash and version match
+    # an ok or duplicate row is not read again
+    "files": {"source": S, "sha256": S, "size": I, "pipeline_version": S, "report_id": S,
+              "status": S},
 }
 SORT_KEYS: dict[str, list[str]] = {
     "reports": ["report_id"], "sections": ["report_id", "seq"],
     "amounts": ["report_id", "start"], "percentages": ["report_id", "start"],
     "indicators": ["report_id", "origin", "table_id", "row_index", "start", "name"],
     "facts": ["report_id", "field"], "checks": ["report_id", "check"],
-    "texts": ["report_id"], "errors": ["source", "stage", "message"],
+    "texts": ["report_id"], "errors": ["source", "stage", "message"], "files": ["source"],
 }
+# tables whose rows belong to a report (deleted and re-inserted with it)
+REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t != "files"]
 DATABASE = "jixiao.duckdb"
+STORAGE_VERSION = "v1.5.0"
+MEMORY_LIMIT = "128MB"
+_SQL_TYPES = {S: "VARCHAR", I: "BIGINT", F: "DOUBLE", B: "BOOLEAN"}
 
 
-def error_row(source: str, stage: str, message: str) -> dict[str, str]:
-    """An ``errors`` row; its id is a hash of its content, so a repeated failure is one row."""
-    digest = hashlib.sha256(f"{source}\x00{stage}\x00{message}".encode()).hexdigest()[:16]
-    return {"error_id": digest, "source": source, "stage": stage, "message": message}
+class StoreError(RuntimeError):
+    """The dataset folder cannot be opened or written (a reason a person can act on)."""
 
 
-def frame(table: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def frame(table: str, rows: Iterable[dict[str, Any]]):
     """Rows as a DataFrame with the table's columns and dtypes (extra keys are dropped)."""
+    import pandas as pd
+
     schema = SCHEMAS[table]
     df = pd.DataFrame(list(rows), columns=list(schema))
     return df.astype(schema)
 
 
-def read_table(out_dir: Path, table: str) -> pd.DataFrame:
-    """A table of an existing dataset, or an empty frame with the table's schema."""
-    path = out_dir / f"{table}.parquet"
+def read_table(out_dir: str | Path, table: str):
+    """A table of an exported dataset (its Parquet file), or an empty frame with the table's schema."""
+    import pandas as pd
+
+    path = Path(out_dir) / f"{table}.parquet"
     if not path.exists():
         return frame(table, [])
     df = pd.read_parquet(path)
@@ -76,75 +104,296 @@ def read_table(out_dir: Path, table: str) -> pd.DataFrame:
     return df[list(SCHEMAS[table])].astype(SCHEMAS[table])
 
 
-def merge(table: str, old: pd.DataFrame, new: pd.DataFrame, replaced_ids: set[str],
-          replaced_sources: set[str]) -> pd.DataFrame:
-    """Old rows minus those of re-processed reports, plus the new rows, sorted and de-duplicated."""
-    if table == "errors":
-        keep = old[~old["source"].isin(replaced_sources)]
-        key = ["error_id"]
-    else:
-        keep = old[~old["report_id"].isin(replaced_ids)]
-        key = None
-    parts = [df for df in (keep, new) if not df.empty]
-    merged = pd.concat(parts, ignore_index=True) if parts else frame(table, [])
-    merged = merged.astype(SCHEMAS[table])
-    if key:
-        merged = merged.drop_duplicates(subset=key, keep="last")
-    return merged.sort_values(SORT_KEYS[table], kind="stable", na_position="first") \
-        .reset_index(drop=True)
+def arrow_table(table: str, rows: list[dict[str, Any]]):
+    """Rows as an Arrow table with the table's schema (missing keys are nulls, extra keys dropped).
+
+    Columnar and compact: this is how a worker sends a chunk's rows back to the writer.
+    """
+    import pyarrow as pa
+
+    kinds = {S: pa.string(), I: pa.int64(), F: pa.float64(), B: pa.bool_()}
+    schema = pa.schema([(col, kinds[kind]) for col, kind in SCHEMAS[table].items()])
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".parquet", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _only_reports(rows: Any, ids: set[str]) -> Any:
+    """The rows (dicts or an Arrow table) that belong to the reports ``ids``."""
+    if isinstance(rows, list):
+        return [r for r in rows if r["report_id"] in ids]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return rows.filter(pc.is_in(rows["report_id"], value_set=pa.array(sorted(ids), pa.string())))
 
 
-def write_duckdb(out_dir: Path) -> Path:
-    """(Re)build ``jixiao.duckdb`` in ``out_dir`` from the Parquet tables, atomically."""
-    import duckdb
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    target = out_dir / DATABASE
-    tmp = out_dir / f".{DATABASE}.tmp"
-    if tmp.exists():
-        tmp.unlink()
-    con = duckdb.connect(str(tmp))
-    try:
-        for table in SCHEMAS:
-            parquet = (out_dir / f"{table}.parquet").as_posix().replace("'", "''")
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{parquet}')")
-    finally:
-        con.close()
-    os.replace(tmp, target)
-    return target
+
+def _literal(path: Path) -> str:
+    return "'" + path.as_posix().replace("'", "''") + "'"
+
+
+@dataclass
+class Written:
+    """What one :meth:`Store.write` changed: reports inserted, kept as duplicates, errors added."""
+
+    reports: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+
+class Store:
+    """The DuckDB store of one dataset folder; use as a context manager.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out, Store(out) as store:
+    ...     store.write({"reports": [{"report_id": "r1", "source": "a.txt"}]}).reports
+    1
+    """
+
+    def __init__(self, out_dir: str | Path):
+        import duckdb
+
+        self.out = Path(out_dir)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the dataset folder {self.out}: {exc.strerror}") from exc
+        if not os.access(self.out, os.W_OK):
+            raise StoreError(f"the dataset folder {self.out} is not writable")
+        self.path = self.out / DATABASE
+        self._upgrade_legacy()
+        # DuckDB keeps what it wrote in its buffer pool (up to 80 % of RAM by default): bound it,
+        # so the writer's memory does not grow with the dataset
+        self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 1,
+                                          "temp_directory": str(self.out / ".jixiao.tmp")})
+        try:
+            self.con.execute(f"ATTACH {_literal(self.path)} AS store "
+                             f"(STORAGE_VERSION '{STORAGE_VERSION}')")
+        except duckdb.IOException as exc:
+            self.con.close()
+            if "lock" in str(exc).lower():
+                raise StoreError(f"{self.path} is in use by another jixiao run or program: "
+                                 "wait for it to finish (one writer at a time)") from exc
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+        self.con.execute("USE store")
+        for table, schema in SCHEMAS.items():
+            cols = ", ".join(f"{_quote(c)} {_SQL_TYPES[k]}" for c, k in schema.items())
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'store' "
+                "AND table_name = ?", [table]).fetchall()}
+            for col, kind in schema.items():  # a column added in a later version of jixiao
+                if col not in have:
+                    self.con.execute(f"ALTER TABLE {table} ADD COLUMN {_quote(col)} {_SQL_TYPES[kind]}")
+
+    def _upgrade_legacy(self) -> None:
+        """A dataset written by jixiao before the store (a DuckDB file rebuilt from Parquet on each
+        run, in the newest storage format) is re-created from its Parquet files."""
+        import duckdb
+
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            header = fh.read(20)
+        version = int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else None
+        if version is not None and version <= 68:
+            return
+        legacy = self.path.with_name(f".{DATABASE}.legacy")
+        os.replace(self.path, legacy)
+        con = duckdb.connect()
+        try:
+            con.execute(f"ATTACH {_literal(self.path)} AS store (STORAGE_VERSION '{STORAGE_VERSION}')")
+            for table in SCHEMAS:
+                parquet = self.out / f"{table}.parquet"
+                if parquet.exists():
+                    con.execute(f"CREATE TABLE store.{table} AS SELECT * FROM read_parquet({_literal(parquet)})")
+        finally:
+            con.close()
+        legacy.unlink()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def done(self, pipeline_version: str) -> dict[str, str]:
+        """``source -> sha256`` of the files this pipeline version already read successfully."""
+        return dict(self.con.execute(
+            "SELECT source, sha256 FROM files WHERE pipeline_version = ? "
+            "AND status IN ('ok', 'duplicate')", [pipeline_version]).fetchall())
+
+    def write(self, rows: dict[str, list[dict[str, Any]]], errors: list[dict[str, str]] | None = None,
+              files: list[dict[str, Any]] | None = None) -> Written:
+        """Write the rows of some reports, the ``errors`` rows of files that failed and the
+        ``files`` rows of every file attempted, in one transaction.
+
+        ``rows`` maps table names to rows (lists of dicts as from :func:`pipeline.extract.to_rows`,
+        or, except for ``reports``, Arrow tables as in :class:`pipeline.batch.Chunk`); every report
+        in ``rows["reports"]`` replaces what the dataset had for its ``report_id`` and its source.
+        A ``files`` row with status ``ok`` whose report is not kept under its name (the same text is
+        stored under a name that sorts first) becomes ``duplicate``.
+        """
+        errors = errors or []
+        files = files or []
+        reports = sorted(rows.get("reports", []), key=lambda r: (r["report_id"], r["source"]))
+        winners: dict[str, str] = {}
+        displaced: set[str] = set()
+        for report in reports:  # the same text twice in this batch: the first name wins
+            winners.setdefault(report["report_id"], report["source"])
+        with self._transaction():
+            if winners:
+                self.con.register("_new", arrow_table("reports", [{"report_id": rid, "source": src}
+                                                             for rid, src in winners.items()]))
+                # the same text already stored under a name that sorts first: keep that one
+                for rid, src in self.con.execute(
+                        "SELECT r.report_id, r.source FROM reports r JOIN _new n USING (report_id) "
+                        "WHERE r.source <> n.source").fetchall():
+                    if src < winners[rid]:
+                        del winners[rid]
+                    else:  # stored under a later name: this one takes its place
+                        displaced.add(src)
+                self.con.unregister("_new")
+            kept = [r for r in reports if winners.get(r["report_id"]) == r["source"]]
+            written = Written(reports=len(kept), duplicates=len(reports) - len(kept),
+                              errors=len(errors))
+            kept_sources = {r["source"] for r in kept}
+            files = [dict(f, status="duplicate") if f.get("status") == "ok"
+                     and f["source"] not in kept_sources else f for f in files]
+            if files:
+                written.duplicates = sum(1 for f in files if f["status"] == "duplicate")
+            if reports:
+                # what these reports replace: their own ids, and whatever their files held before
+                self.con.register("_new", arrow_table("reports", kept))
+                self.con.register("_sources", arrow_table("files", [{"source": r["source"]} for r in reports]))
+                self.con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _replaced AS SELECT report_id FROM _new UNION "
+                    "SELECT report_id FROM reports WHERE source IN (SELECT source FROM _sources)")
+                for table in REPORT_TABLES:
+                    self.con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT report_id FROM _replaced)")
+                self.con.unregister("_new")
+                self.con.unregister("_sources")
+                ids = set(winners)
+                for table in REPORT_TABLES:
+                    self._insert(table, kept if table == "reports" else
+                                 _only_reports(rows.get(table, []), ids))
+            attempted = {r["source"] for r in reports} | {e["source"] for e in errors} \
+                | {f["source"] for f in files}
+            if attempted:
+                self.con.register("_attempted", arrow_table("files", [{"source": s} for s in attempted]))
+                for table in ("errors", "files"):
+                    self.con.execute(f"DELETE FROM {table} WHERE source IN (SELECT source FROM _attempted)")
+                self.con.unregister("_attempted")
+            unique_errors = list({e["error_id"]: e for e in errors}.values())
+            self._insert("errors", unique_errors)
+            self._insert("files", files)
+            if displaced:
+                self.con.execute("UPDATE files SET status = 'duplicate' WHERE status = 'ok' "
+                                 "AND source IN (SELECT unnest(?))", [sorted(displaced)])
+                written.duplicates += len(displaced)
+        return written
+
+    def _insert(self, table: str, rows: Any) -> None:
+        """Insert rows (a list of dicts, or an Arrow table with the table's columns)."""
+        if len(rows) == 0:
+            return
+        self.con.register("_rows", arrow_table(table, rows) if isinstance(rows, list) else rows)
+        self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+        self.con.unregister("_rows")
+
+    def link_scoring_forms(self) -> None:
+        """Link every scoring-form workbook to the report published with it
+        (:func:`pipeline.batch.link_scoring_forms`), over the whole dataset."""
+        reports = [dict(zip(("report_id", "source", "format", "n_sections", "linked_report_id"), r))
+                   for r in self.con.execute("SELECT report_id, source, format, n_sections, "
+                                             "linked_report_id FROM reports").fetchall()]
+        before = {r["report_id"]: r["linked_report_id"] for r in reports}
+        for r in reports:
+            r["linked_report_id"] = None
+        link_scoring_forms(reports)
+        changed = [{"report_id": r["report_id"], "linked_report_id": r["linked_report_id"]}
+                   for r in reports if r["linked_report_id"] != before[r["report_id"]]]
+        if changed:
+            with self._transaction():
+                self.con.register("_links", arrow_table("reports", changed))
+                self.con.execute("UPDATE reports SET linked_report_id = _links.linked_report_id "
+                                 "FROM _links WHERE reports.report_id = _links.report_id")
+                self.con.unregister("_links")
+
+    def counts(self) -> dict[str, int]:
+        """Rows in every table."""
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SCHEMAS}
+
+    def export(self) -> None:
+        """Write ``<table>.parquet`` for every table, sorted by its keys; each file is written
+        beside its target and renamed over it, and gets the permissions of a normal new file."""
+        umask = os.umask(0)
+        os.umask(umask)
+        temps = []
+        try:
+            for table in SCHEMAS:
+                target = self.out / f"{table}.parquet"
+                tmp = self.out / f".{table}.parquet.tmp"
+                temps.append((tmp, target))
+                if table == "texts":
+                    self._export_texts(tmp)
+                else:
+                    order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS[table])
+                    self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_literal(tmp)} "
+                                     "(FORMAT parquet)")
+                os.chmod(tmp, (stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP
+                               | stat.S_IROTH | stat.S_IWOTH) & ~umask)
+            for tmp, target in temps:  # all written first: the renames are the only window
+                os.replace(tmp, target)
+        finally:
+            for tmp, _ in temps:
+                if tmp.exists():
+                    tmp.unlink()
+
+    def _export_texts(self, path: Path, batch: int = 500) -> None:
+        """The texts table (a whole report a row) in report-id order, a few hundred reports at a
+        time: sorting it whole would hold every text in memory at once."""
+        import pyarrow.parquet as pq
+
+        ids = [r[0] for r in self.con.execute("SELECT report_id FROM texts ORDER BY report_id").fetchall()]
+        writer = None
+        try:
+            for start in range(0, max(len(ids), 1), batch):
+                part = self.con.sql(
+                    "SELECT * FROM texts WHERE report_id IN (SELECT unnest(?)) ORDER BY report_id",
+                    params=[ids[start:start + batch]]).to_arrow_table()
+                if writer is None:
+                    writer = pq.ParquetWriter(path, part.schema)
+                writer.write_table(part)
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 def write_dataset(out_dir: str | Path, rows: dict[str, list[dict[str, Any]]],
                   errors: list[dict[str, str]] | None = None) -> dict[str, int]:
-    """Merge a batch into the dataset in ``out_dir``; returns the row count of every table.
+    """Write one batch into the dataset in ``out_dir`` and export it; returns every table's row count.
 
     ``rows`` maps table names to new rows (as produced by :func:`pipeline.extract.to_rows`);
     ``errors`` are ``errors`` rows for the files of this batch that failed.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    new_reports = rows.get("reports", [])
-    replaced_ids = {r["report_id"] for r in new_reports}
-    replaced_sources = {r["source"] for r in new_reports}
-    old_reports = read_table(out, "reports")
-    # the same file with new content replaces its old report
-    replaced_ids |= set(old_reports.loc[old_reports["source"].isin(replaced_sources), "report_id"])
-    counts = {}
-    for table in SCHEMAS:
-        new_rows = (errors or []) if table == "errors" else rows.get(table, [])
-        merged = merge(table, read_table(out, table), frame(table, new_rows), replaced_ids,
-                       replaced_sources)
-        _atomic_parquet(merged, out / f"{table}.parquet")
-        counts[table] = len(merged)
-    write_duckdb(out)
-    return counts
+    with Store(out_dir) as store:
+        store.write(rows, errors)
+        store.link_scoring_forms()
+        store.export()
+        return store.counts()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,12 @@ KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "projec
                "budget_execution_rate")
 # What a portal page says about itself (pipeline/readers/html.py), kept in ``reports``.
 PAGE_FIELDS = ("title", "published", "publisher", "index_no", "doc_no", "attachments")
+# Line breaks, for line=N of a text report (stdlib ``re`` lists them twice as fast as ``regex``).
+_NEWLINE = re.compile(r"\n")
 # A figure's sentence ends at a full stop, semicolon or line break (Chinese prose has no spaces).
-_NEWLINE = regex.compile(r"\n")
 _SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
+# The same, searched backwards from the end of the range: the last sentence end before a figure.
+_LAST_SENTENCE_END = regex.compile(r"[。;；!！?？\n]", regex.REVERSE)
 
 
 @dataclass
@@ -132,10 +137,10 @@ def sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
     >>> sentence_at("收入100万元。支出90万元，占90%。", 9, 13)
     '支出90万元，占90%。'
     """
-    lo = max(0, start - limit)
-    left = text.rfind("\n", lo, start)
-    for m in _SENTENCE_END.finditer(text, lo, start):
-        left = max(left, m.start())
+    # the last sentence end in the ``limit`` chars before the figure, or -1 when there is none
+    # (then the sentence is taken from the start of the text)
+    m = _LAST_SENTENCE_END.search(text, max(0, start - limit), start)
+    left = m.start() if m else -1
     m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
     right = m.end() if m else min(len(text), end + limit)
     return text[left + 1:right].strip()
@@ -143,6 +148,30 @@ def sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
 
 def _clean(value: Any) -> Any:
     return None if value == "" else value
+
+
+@functools.cache
+def _field_names(record_type: type) -> tuple[str, ...]:
+    """The field names of a record dataclass, in declaration order (computed once per class)."""
+    return tuple(f.name for f in dataclasses.fields(record_type))
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict, like :func:`dataclasses.asdict` but shallow.
+
+    ``asdict`` deep-copies every value recursively, which was most of ``to_rows``'s time; records
+    hold only str/int/float/None, so the shallow dict has the same content.
+
+    >>> _fields(Amount(0, 5, "100万元", 1e6, "万元"))
+    {'start': 0, 'end': 5, 'text': '100万元', 'value_yuan': 1000000.0, 'unit': '万元', 'label': None, 'rule': ''}
+    """
+    names = _field_names(record.__class__)
+    values = vars(record)
+    # The generated __init__ sets the fields in declaration order, so the instance dict already
+    # is the row; a record that was given another attribute is read field by field instead.
+    if len(values) == len(names) and tuple(values) == names:
+        return values.copy()
+    return {name: getattr(record, name) for name in names}
 
 
 def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
@@ -163,19 +192,19 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                   n_checks_failed=sum(1 for c in ex.checks if c.status != "ok"),
                   ocr=doc.ocr)
     rows: dict[str, list[dict[str, Any]]] = {"reports": [report]}
-    rows["sections"] = [{"report_id": rid, **dataclasses.asdict(s), "where": prov.where(s.start)}
+    rows["sections"] = [{"report_id": rid, **_fields(s), "where": prov.where(s.start)}
                         for s in ex.sections]
-    rows["amounts"] = [{"report_id": rid, **dataclasses.asdict(a), "section": where.kind(a.start),
+    rows["amounts"] = [{"report_id": rid, **_fields(a), "section": where.kind(a.start),
                         "sentence": sentence_at(doc.text, a.start, a.end),
                         "where": prov.where(a.start)} for a in ex.amounts]
-    rows["percentages"] = [{"report_id": rid, **dataclasses.asdict(p),
+    rows["percentages"] = [{"report_id": rid, **_fields(p),
                             "section": where.kind(p.start),
                             "sentence": sentence_at(doc.text, p.start, p.end),
                             "where": prov.where(p.start)}
                            for p in ex.percentages]
-    rows["indicators"] = [{"report_id": rid, **dataclasses.asdict(i), "where": prov.where(i.start)}
+    rows["indicators"] = [{"report_id": rid, **_fields(i), "where": prov.where(i.start)}
                           for i in ex.indicators]
-    rows["facts"] = [{"report_id": rid, **dataclasses.asdict(f),
+    rows["facts"] = [{"report_id": rid, **_fields(f),
                       "value": None if f.value is None else str(f.value)} for f in ex.facts]
     rows["checks"] = [{"report_id": rid, "check": c.check, "status": c.status,
                        "message": c.message} for c in ex.checks]

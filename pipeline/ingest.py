@@ -14,6 +14,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import regex
+
 from pipeline.document import Document, content_id
 from pipeline.normalize import normalize
 from pipeline.readers import ReadResult
@@ -68,17 +70,37 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
+# CJK Unified Ideographs, the characters a Chinese report is mostly made of.
+_CJK_CHAR = regex.compile(r"[\u4e00-\u9fff]")
+# Control bytes that plain text does not contain: all below space except \t \n \v \f \r.
+_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+
+
 def _cjk_share(text: str) -> float:
+    """The share of CJK ideographs among the characters that are not white space.
+
+    >>> _cjk_share("基本情况 abcd")
+    0.5
+    """
     if not text:
         return 0.0
-    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
-    return cjk / max(1, sum(1 for c in text if not c.isspace()))
+    cjk = len(_CJK_CHAR.findall(text))
+    # str.split() splits at exactly the characters for which str.isspace() is true
+    non_space = sum(map(len, text.split()))
+    return cjk / max(1, non_space)
 
 
 def _is_binary(data: bytes) -> bool:
+    """Whether the first 8 KiB hold a NUL or more than 10% control bytes.
+
+    >>> _is_binary(b"PK\\x03\\x04\\x14\\x00"), _is_binary("一、基本情况\\n".encode())
+    (True, False)
+    """
     sample = data[:8192]
     if b"\x00" not in sample:
-        control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+        # deleting all the other bytes leaves the control bytes: counted in C, not in a loop
+        control = len(sample.translate(None, _NOT_CONTROL_BYTES))
         return control > 0.1 * len(sample)
     return True
 

@@ -6,17 +6,36 @@ everything) and is cached, so a pattern file is read and compiled once per proce
 from __future__ import annotations
 
 import functools
+import importlib.resources
 from pathlib import Path
 from typing import Any
 
 import regex
 import yaml
 
-PATTERNS_DIR = Path(__file__).resolve().parent.parent / "patterns"
-
 
 class PatternError(ValueError):
     """A pattern file is missing, malformed or would match everything."""
+
+
+def _patterns_dir() -> Path:
+    """The folder of pattern files: the package ``jixiao_patterns`` (pyproject.toml maps the
+    repository's ``patterns/`` to it), else ``patterns/`` beside ``pipeline/`` in a clone.
+
+    Under an editable install the package *is* the repository's folder, so an edit there takes
+    effect without reinstalling; in an installed wheel it is the copy in site-packages. The
+    fallback is for running from a clone that was never installed (``PYTHONPATH=.``).
+    """
+    try:
+        folder = importlib.resources.files("jixiao_patterns")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "patterns"
+    if not isinstance(folder, Path):  # e.g. imported from a zip: the loaders need real files
+        raise PatternError(f"the pattern files must be a folder on disk, found {folder}")
+    return folder
+
+
+PATTERNS_DIR = _patterns_dir()
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 JIXIAO = Path(sys.executable).with_name("jixiao")
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["extract"], ["evaluate"], ["sql"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["extract"], ["evaluate"], ["sql"], ["server"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -69,7 +69,7 @@ def test_run_then_sql_through_the_installed_command(tmp_path: Path) -> None:
     proc = subprocess.run([str(JIXIAO), "run", str(SEEDS), "--out", str(out)], capture_output=True,
                           text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "5 of 5 file(s) processed" in proc.stdout
+    assert "5 file(s): 5 read, 0 unchanged since an earlier run, 0 failed" in proc.stdout
     proc = subprocess.run([str(JIXIAO), "sql", "--out", str(out), "--csv",
                            "SELECT count(*) AS n, count(DISTINCT report_id) AS ids FROM reports"],
                           capture_output=True, text=True)

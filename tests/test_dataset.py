@@ -2,14 +2,17 @@
 earlier reports are never lost."""
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import duckdb
+import pytest
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.dataset import SCHEMAS, error_row, read_table, write_dataset
+from pipeline.dataset import SCHEMAS, Store, StoreError, error_row, read_table, write_dataset
 
 
 def report_rows(report_id: str, source: str, amounts: list[float]) -> dict[str, list[dict]]:
@@ -84,3 +87,119 @@ def test_write_then_read_round_trips(tmp_path: Path, values: list[float], label:
     assert list(back["value_yuan"]) == [v * 10000 for v in values]  # rows come back in span order
     assert all((pd.isna(x) and label is None) or x == label for x in back["label"])
     assert all(x == text for x in back["text"])
+
+
+# --- the store: one transaction per chunk, duplicates independent of order, old clients, crashes
+
+def file_row(source: str, report_id: str | None, status: str = "ok") -> dict:
+    return {"source": source, "sha256": "0" * 64, "size": 1, "pipeline_version": "v",
+            "report_id": report_id, "status": status}
+
+
+@pytest.mark.parametrize("order", [("a.txt", "b.txt"), ("b.txt", "a.txt")])
+def test_the_same_text_under_two_names_is_kept_under_the_first_whatever_the_order(
+        tmp_path: Path, order: tuple[str, str]) -> None:
+    with Store(tmp_path) as store:
+        for source in order:  # two chunks, finishing in either order
+            store.write(report_rows("r1", source, [1.0]), [], [file_row(source, "r1")])
+        store.export()
+    assert list(read_table(tmp_path, "reports")["source"]) == ["a.txt"]
+    assert list(read_table(tmp_path, "texts")["source"]) == ["a.txt"]
+    assert len(read_table(tmp_path, "amounts")) == 1
+    files = read_table(tmp_path, "files").set_index("source")["status"].to_dict()
+    assert files == {"a.txt": "ok", "b.txt": "duplicate"}
+
+
+def test_a_failed_write_leaves_every_table_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    write_dataset(tmp_path, report_rows("r1", "a.txt", [1.0]))
+    with Store(tmp_path) as store:
+        real_insert = Store._insert
+        calls = []
+
+        def crash_on_third_table(self, table, rows):
+            calls.append(table)
+            if len(calls) == 3:
+                raise OSError("disk full")
+            real_insert(self, table, rows)
+
+        monkeypatch.setattr(Store, "_insert", crash_on_third_table)
+        with pytest.raises(OSError):
+            store.write(report_rows("r2", "b.txt", [2.0, 3.0]), [], [file_row("b.txt", "r2")])
+        monkeypatch.setattr(Store, "_insert", real_insert)
+        assert store.counts() == {**{t: 0 for t in SCHEMAS}, "reports": 1, "amounts": 1, "texts": 1}
+
+
+def test_the_database_opens_in_duckdb_1_5_and_2(tmp_path: Path) -> None:
+    write_dataset(tmp_path, report_rows("r1", "a.txt", [1.5]))
+    db = tmp_path / "jixiao.duckdb"
+    header = db.read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    # storage version numbers: 64-68 are read by DuckDB 1.x (1.5 reads up to 68), 69 is 2.0's
+    assert int.from_bytes(header[12:20], "little") <= 68
+    write_dataset(tmp_path, report_rows("r2", "b.txt", [2.5]))  # appending keeps the format
+    assert int.from_bytes(db.read_bytes()[12:20], "little") <= 68
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
+    con.close()
+
+
+def test_an_older_duckdb_release_reads_the_database(tmp_path: Path) -> None:
+    """The release before the current one (1.5), installed beside the test: a real old client."""
+    import subprocess
+    import sys
+
+    write_dataset(tmp_path / "ds", report_rows("r1", "a.txt", [1.5, 2.0]))
+    target = tmp_path / "duckdb-1.5"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                          "--disable-pip-version-check", "--target", str(target), "duckdb==1.5.*"],
+                         capture_output=True, text=True, timeout=300)
+    if pip.returncode != 0:
+        pytest.skip(f"duckdb 1.5 could not be installed from the package index: {pip.stderr[-300:]}")
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(duckdb.__version__, con.execute('SELECT sum(value_yuan) FROM amounts').fetchone()[0])")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ds" / "jixiao.duckdb")],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(target)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    version, total = proc.stdout.split()
+    assert version.startswith("1.5.") and float(total) == 35000.0
+
+
+def test_a_dataset_of_the_previous_layout_is_upgraded(tmp_path: Path) -> None:
+    # before the store: Parquet tables plus a DuckDB file rebuilt from them in 2.0's format
+    write_dataset(tmp_path, report_rows("r1", "a.txt", [1.0]))
+    (tmp_path / "jixiao.duckdb").unlink()
+    con = duckdb.connect(str(tmp_path / "jixiao.duckdb"))  # DuckDB 2's default storage
+    for table in ("reports", "amounts", "texts"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{tmp_path / table}.parquet')")
+    con.close()
+    write_dataset(tmp_path, report_rows("r2", "b.txt", [2.0]))
+    assert sorted(read_table(tmp_path, "reports")["report_id"]) == ["r1", "r2"]
+    assert int.from_bytes((tmp_path / "jixiao.duckdb").read_bytes()[12:20], "little") <= 68
+
+
+def test_parquet_files_are_readable_by_others(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_dataset(tmp_path, report_rows("r1", "a.txt", [1.0]))
+    finally:
+        os.umask(old)
+    for table in SCHEMAS:
+        assert stat.S_IMODE((tmp_path / f"{table}.parquet").stat().st_mode) == 0o644
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write_dataset(tmp_path, report_rows("r1", "a.txt", [1.0]))
+    code = ("import sys, time; from pipeline.dataset import Store; s = Store(sys.argv[1]); "
+            "print('open', flush=True); time.sleep(30)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match="in use by another jixiao run"):
+            Store(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()

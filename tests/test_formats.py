@@ -153,8 +153,9 @@ def mixed_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         make(raw / name)
     out = tmp_path_factory.mktemp("dataset")
     with prefect_test_harness(server_startup_timeout=120):
-        summary = process_reports(paths=[str(raw)], out=str(out), ocr=False)
-    assert summary["files"] == 6 + len(BROKEN)
+        state = process_reports(paths=[str(raw)], out=str(out), ocr=False, return_state=True)
+    summary = state.result(raise_on_failure=False).summary
+    assert state.is_failed() and summary["files"] == 6 + len(BROKEN)
     assert summary["processed"] == 6 and summary["failed"] == len(BROKEN)
     return out
 
