@@ -65,7 +65,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "jixiao"), "run", *rest])
     if command == "bench":
         return (subprocess.call([str(BIN / "python"), "bench/bench_extract.py", *rest])
-                or subprocess.call([str(BIN / "python"), "bench/bench_readers.py"]))
+                or subprocess.call([str(BIN / "python"), "bench/bench_readers.py"])
+                or subprocess.call([str(BIN / "python"), "bench/bench_run.py"]))
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

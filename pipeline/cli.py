@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -67,8 +68,6 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     Exit status: 0 when every file was read, 1 when any failed (the errors table
     says why), 2 for bad arguments (a path that does not exist).
     """
-    import os
-
     # Arrow's own allocator keeps what it freed; the system's gives it back (flat memory per chunk)
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if address and (workers or in_process):
@@ -87,7 +86,7 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     inputs = [str(p) for p in paths] or [DEFAULT_RAW]
     if not paths and not Path(DEFAULT_RAW).exists():
         raise click.UsageError(f"no PATHS given and no {DEFAULT_RAW} folder here")
-    with _stop_on_sigterm():
+    with _stop_on_sigterm() as stops:
         where = address or ("this process" if in_process else
                             f"{workers or flows.available_cores()} local worker process(es)")
         click.echo(f"jixiao: {', '.join(inputs)} -> {out_dir} on {where} (starting Prefect)…", err=True)
@@ -97,7 +96,7 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
                                         address=address, in_process=in_process,
                                         chunk_size=chunk_size, progress=not quiet)
         except BaseException as exc:
-            stopped_by = _termination_signal(exc)
+            stopped_by = stops.received() or _termination_signal(exc)
             if stopped_by is None:
                 raise
             _say_stopped(stopped_by)
@@ -117,8 +116,6 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
 def _quiet_prefect() -> None:
     """Prefect's settings for a command-line run: warnings only, no telemetry, and time for the
     temporary server's first database migration on a fresh machine."""
-    import os
-
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -154,22 +151,51 @@ def _termination_signal(exc: BaseException) -> int | None:
     return None
 
 
+class _Stops:
+    """Which termination signal reached this process, whoever handled it: Python writes every
+    signal's number to the wakeup file descriptor, even when Prefect's own handler (installed
+    for the flow run) is the one that ran."""
+
+    def __init__(self, read_fd: int):
+        self._read_fd = read_fd
+
+    def received(self) -> int | None:
+        import signal
+
+        try:
+            seen = os.read(self._read_fd, 512)
+        except BlockingIOError:
+            return None
+        for number in seen:
+            if number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                return number
+        return None
+
+
 @contextlib.contextmanager
 def _stop_on_sigterm():
     """SIGTERM (and SIGHUP) end the run like Ctrl-C: the cleanup that stops the worker cluster and
-    the temporary Prefect server runs, instead of the process vanishing and leaving them behind."""
+    the temporary Prefect server runs, instead of the process vanishing and leaving them behind.
+    Yields a :class:`_Stops` that says whether one arrived."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
         _say_stopped(signum)
         raise SystemExit(128 + signum)
 
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        yield
+        yield _Stops(read_fd)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_fd)
+        os.close(read_fd)
+        os.close(write_fd)
 
 
 @main.command()
@@ -184,8 +210,6 @@ def server(host: str, port: int) -> None:
       jixiao run reports/
     Runs then skip starting a temporary server, and their history stays in the UI.
     """
-    import os
-
     click.echo(f"export PREFECT_API_URL=http://{host}:{port}/api   # in the shell that runs jixiao",
                err=True)
     prefect = Path(sys.executable).with_name("prefect")

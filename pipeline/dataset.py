@@ -278,27 +278,29 @@ class Store:
             if files:
                 written.duplicates = sum(1 for f in files if f["status"] == "duplicate")
             if reports:
-                # what these reports replace: their own ids, and whatever their files held before
-                self.con.register("_new", arrow_table("reports", kept))
-                self.con.register("_sources", arrow_table("files", [{"source": r["source"]} for r in reports]))
-                self.con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _replaced AS SELECT report_id FROM _new UNION "
-                    "SELECT report_id FROM reports WHERE source IN (SELECT source FROM _sources)")
-                for table in REPORT_TABLES:
-                    self.con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT report_id FROM _replaced)")
-                self.con.unregister("_new")
-                self.con.unregister("_sources")
+                # what these reports replace: their own ids, and whatever their files held before.
+                # Looked up first on the narrow reports table, so that the wide tables are only
+                # scanned by a DELETE when there is something to delete (rare in a fresh run)
+                stale = self._ids_to_replace({r["report_id"] for r in kept},
+                                             {r["source"] for r in reports})
+                if stale:
+                    for table in REPORT_TABLES:
+                        self.con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))",
+                                         [stale])
                 ids = set(winners)
                 for table in REPORT_TABLES:
                     self._insert(table, kept if table == "reports" else
                                  _only_reports(rows.get(table, []), ids))
-            attempted = {r["source"] for r in reports} | {e["source"] for e in errors} \
-                | {f["source"] for f in files}
+            attempted = sorted({r["source"] for r in reports} | {e["source"] for e in errors}
+                               | {f["source"] for f in files})
             if attempted:
-                self.con.register("_attempted", arrow_table("files", [{"source": s} for s in attempted]))
                 for table in ("errors", "files"):
-                    self.con.execute(f"DELETE FROM {table} WHERE source IN (SELECT source FROM _attempted)")
-                self.con.unregister("_attempted")
+                    present = self.con.execute(
+                        f"SELECT count(*) FROM {table} WHERE source IN (SELECT unnest(?))",
+                        [attempted]).fetchall()[0][0]
+                    if present:
+                        self.con.execute(f"DELETE FROM {table} WHERE source IN (SELECT unnest(?))",
+                                         [attempted])
             unique_errors = list({e["error_id"]: e for e in errors}.values())
             self._insert("errors", unique_errors)
             self._insert("files", files)
@@ -307,6 +309,14 @@ class Store:
                                  "AND source IN (SELECT unnest(?))", [sorted(displaced)])
                 written.duplicates += len(displaced)
         return written
+
+    def _ids_to_replace(self, report_ids: set[str], sources: set[str]) -> list[str]:
+        """Stored reports with one of these ids, or read from one of these sources."""
+        if not report_ids and not sources:
+            return []
+        return [r[0] for r in self.con.execute(
+            "SELECT report_id FROM reports WHERE report_id IN (SELECT unnest(?)) "
+            "OR source IN (SELECT unnest(?))", [sorted(report_ids), sorted(sources)]).fetchall()]
 
     def _insert(self, table: str, rows: Any) -> None:
         """Insert rows (a list of dicts, or an Arrow table with the table's columns)."""
@@ -337,11 +347,12 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows in every table."""
-        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SCHEMAS}
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in SCHEMAS}
 
     def export(self) -> None:
-        """Write ``<table>.parquet`` for every table, sorted by its keys; each file is written
-        beside its target and renamed over it, and gets the permissions of a normal new file."""
+        """Write ``<table>.parquet`` for every table, sorted by its keys (``texts`` in store order);
+        each file is written beside its target and renamed over it, and gets the permissions of a
+        normal new file."""
         umask = os.umask(0)
         os.umask(umask)
         temps = []
@@ -365,21 +376,20 @@ class Store:
                 if tmp.exists():
                     tmp.unlink()
 
-    def _export_texts(self, path: Path, batch: int = 500) -> None:
-        """The texts table (a whole report a row) in report-id order, a few hundred reports at a
-        time: sorting it whole would hold every text in memory at once."""
+    def _export_texts(self, path: Path, batch: int = 256) -> None:
+        """The texts table (a whole report a row), streamed a few hundred reports at a time in the
+        store's order: sorting it, or writing it in DuckDB's row groups, would hold many texts in
+        memory at once. (Its rows are looked up by ``report_id``; their order means nothing.)"""
         import pyarrow.parquet as pq
 
-        ids = [r[0] for r in self.con.execute("SELECT report_id FROM texts ORDER BY report_id").fetchall()]
         writer = None
         try:
-            for start in range(0, max(len(ids), 1), batch):
-                part = self.con.sql(
-                    "SELECT * FROM texts WHERE report_id IN (SELECT unnest(?)) ORDER BY report_id",
-                    params=[ids[start:start + batch]]).to_arrow_table()
+            for part in self.con.sql("SELECT * FROM texts").to_arrow_reader(batch):
                 if writer is None:
                     writer = pq.ParquetWriter(path, part.schema)
-                writer.write_table(part)
+                writer.write_batch(part)
+            if writer is None:  # no texts yet: an empty file with the table's columns
+                pq.write_table(arrow_table("texts", []), path)
         finally:
             if writer is not None:
                 writer.close()

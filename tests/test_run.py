@@ -115,7 +115,8 @@ def test_a_run_stopped_halfway_then_run_again_gives_the_uninterrupted_dataset(
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == (-signal.SIGKILL if stop == signal.SIGKILL else 128 + signal.SIGTERM)
+    assert code == (-signal.SIGKILL if stop == signal.SIGKILL else 128 + signal.SIGTERM), \
+        proc.stderr.read()[-3000:]
     # nothing of the run is left behind: not the Prefect server, not the Dask workers
     assert gone(children) == []
     again = subprocess.run([str(JIXIAO), "run", str(raw), "--out", str(out)], capture_output=True,
