@@ -386,7 +386,7 @@ class Store:
         try:
             for part in self.con.sql("SELECT * FROM texts").to_arrow_reader(batch):
                 if writer is None:
-                    writer = pq.ParquetWriter(path, part.schema)
+                    writer = pq.ParquetWriter(path, part.schema, compression="zstd")
                 writer.write_batch(part)
             if writer is None:  # no texts yet: an empty file with the table's columns
                 pq.write_table(arrow_table("texts", []), path)
