@@ -230,15 +230,14 @@ def task_runner(workers: int | None = None, address: str | None = None, in_proce
 def _fork_workers_from_preloaded_server() -> None:
     """Start local Dask workers from a forkserver that has imported :mod:`pipeline.preload`, so
     they share one copy of the extraction models (Dask's default, spawn, loads one per worker)."""
+    from multiprocessing import forkserver
+
     import dask
     from distributed.utils import get_mp_context
 
     dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
-    context = get_mp_context()  # Dask sets its own preload list on first use; add ours
-    preload = list(getattr(context, "_forkserver_preload", None) or [])
-    from multiprocessing import forkserver
-
-    preload = list(forkserver._forkserver._preload_modules) or preload
+    context = get_mp_context()  # on first use Dask sets the forkserver's preload list: add ours
+    preload = list(forkserver._forkserver._preload_modules)
     if "pipeline.preload" not in preload:
         context.set_forkserver_preload(preload + ["pipeline.preload"])
 

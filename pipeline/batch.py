@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -58,14 +59,9 @@ def pipeline_version() -> str:
 
 
 def file_digest(path: str | Path) -> tuple[str, int]:
-    """sha256 (hex) and size of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    size = 0
+    """sha256 (hex) and size of a file's bytes."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+        return hashlib.file_digest(fh, "sha256").hexdigest(), os.fstat(fh.fileno()).st_size
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

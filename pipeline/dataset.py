@@ -73,6 +73,8 @@ SORT_KEYS: dict[str, list[str]] = {
 REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t != "files"]
 DATABASE = "jixiao.duckdb"
 STORAGE_VERSION = "v1.5.0"
+# the newest storage version number (in the file header) that DuckDB 1.5 reads; 2.0 writes 69
+NEWEST_READABLE_BY_1_5 = 68
 MEMORY_LIMIT = "128MB"
 _SQL_TYPES = {S: "VARCHAR", I: "BIGINT", F: "DOUBLE", B: "BOOLEAN"}
 
@@ -198,7 +200,7 @@ class Store:
         with open(self.path, "rb") as fh:
             header = fh.read(20)
         version = int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else None
-        if version is not None and version <= 68:
+        if version is not None and version <= NEWEST_READABLE_BY_1_5:
             return
         legacy = self.path.with_name(f".{DATABASE}.legacy")
         os.replace(self.path, legacy)
@@ -270,13 +272,13 @@ class Store:
                         displaced.add(src)
                 self.con.unregister("_new")
             kept = [r for r in reports if winners.get(r["report_id"]) == r["source"]]
-            written = Written(reports=len(kept), duplicates=len(reports) - len(kept),
-                              errors=len(errors))
             kept_sources = {r["source"] for r in kept}
             files = [dict(f, status="duplicate") if f.get("status") == "ok"
                      and f["source"] not in kept_sources else f for f in files]
-            if files:
-                written.duplicates = sum(1 for f in files if f["status"] == "duplicate")
+            dropped = sum(1 for f in files if f["status"] == "duplicate") if files \
+                else len(reports) - len(kept)
+            written = Written(reports=len(kept), duplicates=dropped + len(displaced),
+                              errors=len(errors))
             if reports:
                 # what these reports replace: their own ids, and whatever their files held before.
                 # Looked up first on the narrow reports table, so that the wide tables are only
@@ -307,7 +309,6 @@ class Store:
             if displaced:
                 self.con.execute("UPDATE files SET status = 'duplicate' WHERE status = 'ok' "
                                  "AND source IN (SELECT unnest(?))", [sorted(displaced)])
-                written.duplicates += len(displaced)
         return written
 
     def _ids_to_replace(self, report_ids: set[str], sources: set[str]) -> list[str]:

@@ -47,7 +47,7 @@ def dataset(out: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def assert_same_dataset(a: Path, b: Path, ignore_source_root: bool = False) -> None:
+def assert_same_dataset(a: Path, b: Path) -> None:
     left, right = dataset(a), dataset(b)
     for table in SCHEMAS:
         pd.testing.assert_frame_equal(left[table], right[table], obj=table)
