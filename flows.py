@@ -29,14 +29,12 @@ from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.batch import (Chunk, chunks, discover, error_row, file_digest, pipeline_version,
-                            process_chunk)
+                            plan_chunks, process_chunk)
 from pipeline.dataset import Store
 from pipeline.progress import Progress
 
-# A chunk's work should dwarf Prefect's cost per task run (tens of milliseconds): 100 text reports
-# take about half a second, 100 PDFs a minute. Smaller batches are split finer so every worker
-# gets some.
-MAX_CHUNK = 100
+# Small batches are split so that every worker gets a few chunks (pipeline.batch.plan_chunks
+# sizes them by the work they hold)
 CHUNKS_PER_WORKER = 4
 # Chunks sent ahead per worker: enough to keep workers busy, few enough that finished results do
 # not pile up in memory.
@@ -66,25 +64,14 @@ def extract_chunk(paths: list[str], ocr: bool = True) -> Chunk:
     return process_chunk(paths, ocr=ocr)
 
 
-def default_chunk_size(n_files: int, workers: int) -> int:
-    """Files per task: at most ``MAX_CHUNK``, and small enough that each worker gets a few chunks.
-
-    >>> default_chunk_size(2000, 2), default_chunk_size(10, 2), default_chunk_size(0, 2)
-    (100, 2, 1)
-    """
-    return max(1, min(MAX_CHUNK, math.ceil(n_files / (workers * CHUNKS_PER_WORKER))))
-
-
 def _runner_workers() -> int:
     """How many tasks the flow's task runner runs at once."""
     from prefect.context import FlowRunContext
 
-    ctx = FlowRunContext.get()
-    runner = getattr(ctx, "task_runner", None)
-    client = getattr(runner, "_client", None)
-    if client is not None:  # a Dask cluster: its threads, all workers together
+    runner = getattr(FlowRunContext.get(), "task_runner", None)
+    if hasattr(type(runner), "client"):  # a Dask cluster: its threads, all workers together
         with contextlib.suppress(Exception):
-            return max(1, sum(client.nthreads().values()))
+            return max(1, sum(runner.client.nthreads().values()))
     return max(1, getattr(runner, "_max_workers", None) or getattr(runner, "max_workers", None) or 1)
 
 
@@ -106,7 +93,7 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
 
     Defaults: ``data/raw`` in, ``data/processed`` out; ``ocr=False`` leaves scanned PDF pages
     unread (a PDF that is only a scan becomes an ``errors`` row); ``chunk_size`` files go to each
-    task (default: :func:`default_chunk_size`); ``progress`` shows files done, rate and failures
+    task (default: :func:`pipeline.batch.plan_chunks`, sized by the work in them); ``progress`` shows files done, rate and failures
     on stderr. When any file failed the run ends Failed, with the failed files as a table artifact,
     and raises (or, with ``return_state=True``, holds) :class:`BatchFailed` carrying the summary.
     """
@@ -120,10 +107,11 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
         done = store.done(version)
         todo = [s for s in digests if done.get(s) != digests[s][0]]
         workers = _runner_workers()
-        size = chunk_size or default_chunk_size(len(todo), workers)
-        batches = list(chunks(todo, size))
+        batches = (list(chunks(todo, chunk_size)) if chunk_size
+                   else plan_chunks(todo, workers, CHUNKS_PER_WORKER))
         logger.info("%d file(s): %d already in %s, %d to read in %d chunk(s) of up to %d on %d worker(s)",
-                    len(files), len(files) - len(todo), out, len(todo), len(batches), size, workers)
+                    len(files), len(files) - len(todo), out, len(todo), len(batches),
+                    max(map(len, batches), default=0), workers)
         bar = Progress(len(todo), enabled=progress)
         for batch, chunk in _extract_in_chunks(batches, ocr, workers * IN_FLIGHT_PER_WORKER):
             written = store.write(chunk.rows, chunk.errors, _file_rows(chunk, digests, version))
@@ -220,11 +208,15 @@ def task_runner(workers: int | None = None, address: str | None = None, in_proce
 
     if address:
         return DaskTaskRunner(address=address)
-    n = workers or available_cores()
     _fork_workers_from_preloaded_server()
     return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                          cluster_kwargs={"n_workers": n, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": None})
+                          cluster_kwargs=_local_cluster_kwargs(workers or available_cores()))
+
+
+def _local_cluster_kwargs(workers: int) -> dict[str, Any]:
+    """``workers`` processes of one thread each, no dashboard."""
+    return {"n_workers": workers, "threads_per_worker": 1, "processes": True,
+            "dashboard_address": None}
 
 
 def _fork_workers_from_preloaded_server() -> None:
@@ -258,6 +250,17 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _api_answers(url: str, timeout: float = 5) -> str | None:
+    """None when the Prefect API at ``url`` answers its health check, else why not."""
+    import httpx
+
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=timeout).raise_for_status()
+    except httpx.HTTPError as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
 @contextlib.contextmanager
 def prefect_api(startup_timeout: float = 180) -> Iterator[str]:
     """The Prefect API this run reports to: ``PREFECT_API_URL`` when it is set and answers, else a
@@ -267,35 +270,73 @@ def prefect_api(startup_timeout: float = 180) -> Iterator[str]:
     The URL is put in the environment, so worker processes report to the same server instead of
     each starting their own.
     """
-    import httpx
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL
 
     configured = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if configured:
-        try:
-            httpx.get(f"{configured.rstrip('/')}/health", timeout=5).raise_for_status()
-        except httpx.HTTPError as exc:
-            print(f"jixiao: the Prefect API at {configured} does not answer ({exc}); "
-                  "using a temporary local server instead", file=sys.stderr)
-        else:
+        problem = _api_answers(configured)
+        if problem is None:
             with _api_url(configured):
                 yield configured
             return
-    server = SubprocessASGIServer()
-    popen = subprocess.Popen
-    if sys.platform.startswith("linux"):
-        # Prefect starts the server with subprocess.Popen; give it a death signal for a kill -9
-        subprocess.Popen = lambda *a, **kw: popen(*a, preexec_fn=_die_with_parent, **kw)  # type: ignore[misc]
+        print(f"jixiao: the Prefect API at {configured} does not answer ({problem}); "
+              "using a temporary local server instead", file=sys.stderr)
+    with _temporary_server(startup_timeout) as url, _api_url(url):
+        yield url
+
+
+# What Prefect's own temporary server runs (prefect.server.api.server.SubprocessASGIServer). It is
+# started here rather than through that class because importing prefect.server costs this process
+# about 80 MB and 2.5 s that the run never uses, and the class gives no way to add a death signal.
+_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+_PORT_IN_USE = 3  # uvicorn's exit status when it cannot bind
+
+
+@contextlib.contextmanager
+def _temporary_server(startup_timeout: float) -> Iterator[str]:
+    """A Prefect API server in a child process on a free local port, for the duration; yields its URL."""
+    import socket
+    import time
+
+    import prefect
+    from prefect.settings import get_current_settings
+
+    env = {**os.environ, **_SERVER_ENV,
+           **get_current_settings().to_environment_variables(exclude_unset=True)}
+    env.pop("PREFECT_API_URL", None)
+    deadline = time.monotonic() + startup_timeout
+    process, url = None, ""
     try:
-        server.start(timeout=int(startup_timeout))
+        while process is None:
+            with contextlib.closing(socket.socket()) as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            url = f"http://127.0.0.1:{port}/api"
+            process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+                 "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                 "--port", str(port), "--log-level", "error", "--lifespan", "on"],
+                env=env, preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            while _api_answers(url, timeout=2) is not None:
+                status = process.poll()
+                if status == _PORT_IN_USE:  # taken between our check and its bind: another port
+                    process = None
+                    break
+                if status is not None:
+                    raise RuntimeError(f"the temporary Prefect server exited with status {status}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the temporary Prefect server did not answer within "
+                                       f"{startup_timeout:.0f} s")
+                time.sleep(0.1)
+        yield url
     finally:
-        subprocess.Popen = popen  # type: ignore[misc]
-    try:
-        with _api_url(server.api_url):
-            yield server.api_url
-    finally:
-        server.stop()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @contextlib.contextmanager
@@ -315,11 +356,45 @@ def _api_url(url: str) -> Iterator[None]:
             os.environ["PREFECT_API_URL"] = previous
 
 
+@contextlib.contextmanager
+def session(workers: int | None = None, address: str | None = None,
+            in_process: bool = False) -> Iterator[Any]:
+    """The Prefect API (:func:`prefect_api`) and the task runner (:func:`task_runner`) of one run;
+    yields the task runner. A local Dask cluster is started beside the Prefect server, so the
+    two start-ups overlap instead of adding up, and it is closed on the way out."""
+    if in_process or address:
+        with prefect_api():
+            yield task_runner(workers=workers, address=address, in_process=in_process)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect_dask import DaskTaskRunner
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jixiao-cluster") as pool:
+        starting = pool.submit(local_cluster, workers or available_cores())
+        try:
+            with prefect_api():
+                yield DaskTaskRunner(address=starting.result().scheduler_address)
+        finally:
+            with contextlib.suppress(Exception):  # it failed to start: that error is raised above
+                starting.result().close()
+
+
+def local_cluster(workers: int):
+    """A local Dask cluster of ``workers`` processes forked from the preloaded server, one thread
+    each (what ``jixiao run`` uses by default)."""
+    from distributed import LocalCluster
+
+    _fork_workers_from_preloaded_server()
+    return LocalCluster(**_local_cluster_kwargs(workers))
+
+
 def run(paths: list[str], out: str, ocr: bool = True, workers: int | None = None,
         address: str | None = None, in_process: bool = False, chunk_size: int | None = None,
-        progress: bool = False) -> tuple[bool, dict[str, Any]]:
-    """Run :func:`process_reports` on the chosen task runner; returns (ok, summary)."""
-    runner = task_runner(workers=workers, address=address, in_process=in_process)
+        progress: bool = False, runner: Any = None) -> tuple[bool, dict[str, Any]]:
+    """Run :func:`process_reports` on ``runner``, or the task runner :func:`task_runner` chooses;
+    returns (ok, summary)."""
+    runner = runner or task_runner(workers=workers, address=address, in_process=in_process)
     state = process_reports.with_options(task_runner=runner)(
         paths=paths, out=out, ocr=ocr, chunk_size=chunk_size, progress=progress, return_state=True)
     summary = state.result(raise_on_failure=False)

@@ -76,10 +76,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 PYTHON = Path(sys.executable)
 JIXIAO = ROOT / ".venv" / "bin" / "jixiao"
-MODES = ("floor", "extract", "inproc", "dask1", "dask2")
-WORKERS = {"floor": 1, "extract": 1, "inproc": 1, "dask1": 1, "dask2": 2}
+MODES = ("floor", "extract", "extract2", "inproc", "dask1", "dask2")
+WORKERS = {"floor": 1, "extract": 1, "extract2": 2, "inproc": 1, "dask1": 1, "dask2": 2}
 LABELS = {"floor": "a. floor: read + 1 regex (1 core)",
           "extract": "b. extraction alone (1 core)",
+          "extract2": "b2. extraction alone ×2, one per core",
           "inproc": "c. jixiao run --in-process",
           "dask1": "d. jixiao run --workers 1",
           "dask2": "e. jixiao run --workers 2"}
@@ -243,7 +244,11 @@ def _use_code() -> None:
         raise SystemExit(f"pipeline was imported from {pipeline.__file__}, not from {code_root()}")
 
 
-def _pin() -> None:
+def _pin(core: int | None = None) -> None:
+    """Run on the first core this process may use, or on core number ``core`` of them."""
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[core]})
+        return
     sys.path.insert(0, str(BENCH))
     from bench_extract import pin_to_one_core
 
@@ -265,9 +270,12 @@ def child_floor(corpus: Path) -> dict[str, Any]:
             "chars": chars}
 
 
-def child_extract(corpus: Path) -> dict[str, Any]:
-    """``process_file`` over every file after the shared models are loaded; rows per table."""
-    _pin()
+def child_extract(corpus: Path, part: int | None = None, parts: int = 1) -> dict[str, Any]:
+    """``process_file`` over every file after the shared models are loaded; rows per table.
+
+    With ``part``: only every ``parts``-th file from number ``part`` on, pinned to core ``part``
+    (b2 runs ``parts`` of these side by side)."""
+    _pin(part)
     _use_code()
     t_import = time.perf_counter()
     from pipeline.batch import discover, process_file, warm
@@ -275,6 +283,8 @@ def child_extract(corpus: Path) -> dict[str, Any]:
     warm()
     warm_s = time.perf_counter() - t_import
     files, _ = discover([corpus])
+    if part is not None:
+        files = files[part::parts]
     rows: dict[str, int] = {}
     failed = 0
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -648,6 +658,12 @@ def notes(results: dict[str, dict[str, Any]], small: dict[str, dict[str, Any]],
             lines.append(f"b. extraction alone: CPU {i['cpu_seconds']:.2f} s = "
                          f"{i['reports'] / i['cpu_seconds']:.1f} reports/s by CPU time; imports and "
                          f"models {i['import_and_warm_s']:.2f} s; process wall {r['wall_s']:.2f} s")
+        if "inner" in r and r["mode"] == "extract2":
+            halves = r["inner"]["halves"]
+            lines.append("b2. two extraction loops at once, one per core, half the corpus each: "
+                         + ", ".join(f"{h['reports']} in {h['seconds']:.2f} s" for h in halves)
+                         + ": the most any two workers can do on this machine, before any "
+                         "orchestration or writing")
         if r["mode"] in JIXIAO_ARGS:
             p = r.get("prefect", {})
             less = (f"; command minus the start-up measured alone {r['seconds'] - startup['startup_s']:.2f} s"
@@ -696,6 +712,23 @@ def bench_mode(mode: str, corpus: Path, reports: int, work: Path, interval: floa
         m = measure(_child(mode, str(corpus)), env=child_env(), interval=interval)
         inner = _last_json(m)
         return _row(mode, reports, inner["seconds"], m, inner=inner)
+    if mode == "extract2":  # both halves at once; the span is the slower one's loop
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            ms = list(pool.map(lambda k: measure(_child("extract", str(corpus), str(k), "2"),
+                                                 env=child_env(), interval=interval), (0, 1)))
+        inners = [_last_json(m) for m in ms]
+        inner = {"reports": sum(i["reports"] for i in inners),
+                 "seconds": max(i["seconds"] for i in inners),
+                 "cpu_seconds": sum(i["cpu_seconds"] for i in inners),
+                 "failed": sum(i["failed"] for i in inners), "halves": inners}
+        merged = ms[0]
+        merged.peak_pss_mib = sum(m.peak_pss_mib for m in ms)
+        merged.peak_rss_mib = sum(m.peak_rss_mib for m in ms)
+        merged.cpu_s = sum(m.cpu_s for m in ms)
+        merged.sampled_cpu_s = sum(m.sampled_cpu_s for m in ms)
+        return _row(mode, reports, inner["seconds"], merged, inner=inner)
     run = run_jixiao(mode, corpus, work, interval)
     m = run["measured"]
     return _row(mode, reports, m.wall_s, m, returncode=m.returncode, summary=run["summary"],
@@ -744,7 +777,8 @@ def main() -> int:
         if kind == "floor":
             print(json.dumps(child_floor(Path(rest[0]))))
         elif kind == "extract":
-            print(json.dumps(child_extract(Path(rest[0]))))
+            part = [int(rest[1]), int(rest[2])] if len(rest) > 1 else []
+            print(json.dumps(child_extract(Path(rest[0]), *part)))
         elif kind == "startup":
             print(json.dumps(child_startup()))
         elif kind == "task-runs":

@@ -45,7 +45,7 @@ def main() -> None:
 @click.option("--in-process", is_flag=True,
               help="No cluster: one worker thread in this process (debugging, tiny batches).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-              help="Files per task  [default: up to 100, fewer so each worker gets several]")
+              help="Files per task  [default: about 2 s of work each (at most 150; e.g. 66 PDFs, 1 .doc), fewer so that each worker gets several]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the summary.")
 def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
         address: str | None, in_process: bool, chunk_size: int | None, quiet: bool) -> None:
@@ -91,9 +91,8 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
                             f"{workers or flows.available_cores()} local worker process(es)")
         click.echo(f"jixiao: {', '.join(inputs)} -> {out_dir} on {where} (starting Prefect)…", err=True)
         try:
-            with flows.prefect_api():
-                ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, workers=workers,
-                                        address=address, in_process=in_process,
+            with flows.session(workers=workers, address=address, in_process=in_process) as runner:
+                ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
                                         chunk_size=chunk_size, progress=not quiet)
         except BaseException as exc:
             stopped_by = stops.received() or _termination_signal(exc)

@@ -76,6 +76,7 @@ STORAGE_VERSION = "v1.5.0"
 # the newest storage version number (in the file header) that DuckDB 1.5 reads; 2.0 writes 69
 NEWEST_READABLE_BY_1_5 = 68
 MEMORY_LIMIT = "128MB"
+CACHE_AFTER_WRITE = "16MB"
 _SQL_TYPES = {S: "VARCHAR", I: "BIGINT", F: "DOUBLE", B: "BOOLEAN"}
 
 
@@ -233,6 +234,21 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+        self._release_cache()
+
+    def _release_cache(self) -> None:
+        """Give back the blocks DuckDB keeps cached after a commit or an export. It holds them up
+        to its memory limit, which must stay large enough for a scan of ``texts`` (one 64 MiB
+        buffer to decompress them); lowering the limit for a moment is DuckDB's way to evict, and
+        it keeps the writer at its size after the first chunk instead of growing by ~100 MB."""
+        import duckdb
+
+        try:
+            self.con.execute(f"SET memory_limit = '{CACHE_AFTER_WRITE}'")
+        except duckdb.Error:  # more than that is in use right now: nothing to give back
+            pass
+        finally:
+            self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
     def done(self, pipeline_version: str) -> dict[str, str]:
         """``source -> sha256`` of the files this pipeline version already read successfully."""
@@ -368,6 +384,7 @@ class Store:
                     order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS[table])
                     self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_literal(tmp)} "
                                      "(FORMAT parquet)")
+                self._release_cache()
                 os.chmod(tmp, (stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP
                                | stat.S_IROTH | stat.S_IWOTH) & ~umask)
             for tmp, target in temps:  # all written first: the renames are the only window

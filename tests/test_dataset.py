@@ -203,3 +203,39 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_writer_gives_back_what_duckdb_cached_after_each_chunk(tmp_path: Path, monkeypatch) -> None:
+    import random
+
+    from pipeline import dataset
+
+    rng = random.Random(0)
+
+    def chunk(n: int) -> dict[str, list[dict]]:  # texts that do not compress to nothing
+        rows = {"reports": [], "texts": []}
+        for i in range(n):
+            rid = f"r{n}-{i}"
+            rows["reports"].append({"report_id": rid, "source": f"{rid}.txt"})
+            rows["texts"].append({"report_id": rid, "source": f"{rid}.txt", "text": "".join(
+                chr(0x4E00 + rng.randrange(2000)) for _ in range(20000))})
+        return rows
+
+    def cached_mib(store: Store) -> float:
+        return store.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0][0] / 2**20
+
+    with Store(tmp_path / "released") as store:
+        for n in (300, 301, 302):
+            store.write(chunk(n))
+        released = cached_mib(store)
+        limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        store.export()
+        assert store.counts()["texts"] == 903
+    monkeypatch.setattr(dataset.Store, "_release_cache", lambda self: None)
+    with Store(tmp_path / "kept") as store:
+        for n in (300, 301, 302):
+            store.write(chunk(n))
+        kept = cached_mib(store)
+    assert released <= 16 < kept, (released, kept)  # what a chunk's write leaves cached is given back
+    fresh = duckdb.connect(config={"memory_limit": dataset.MEMORY_LIMIT})
+    assert limit == fresh.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
