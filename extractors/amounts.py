@@ -286,9 +286,14 @@ def grouped_number_start(doc: Document, start: int, end: int) -> int:
 
 
 def arabic_value(text: str) -> Decimal | None:
-    """The value of an Arabic figure as printed (thousands separators dropped), or None."""
+    """The value of an Arabic figure as printed (thousands separators and a space after the
+    decimal point dropped), or None.
+
+    >>> arabic_value("1,690,235.03"), arabic_value("35. 3")
+    (Decimal('1690235.03'), Decimal('35.3'))
+    """
     try:
-        return Decimal(text.replace(",", ""))
+        return Decimal(text.replace(",", "").replace(" ", ""))
     except InvalidOperation:
         return None
 

@@ -149,6 +149,12 @@ BUGS_FOUND = [
     Example("项目资金惠及群众1.2万", []),
     # jieba tags 积极争取 as a set phrase (l): it was taken into the label.
     Example("积极争取上级专项资金333万元", [("333万元", 3330000.0, "万元")], labels=["上级专项资金"]),
+    # A text layer that prints a space after the decimal point (a portal page, sample h16): the
+    # figure is 35.3万元, not 3万元; a list item "1. 20万元" at a line start stays item + 20万元.
+    Example("预算35. 3万元,2022年全年实际支付35. 3万元,使用率100%。",
+            [("35. 3万元", 353000.0, "万元"), ("35. 3万元", 353000.0, "万元")]),
+    Example("1. 20万元用于道路硬化\n2. 30万元用于路灯安装", [("20万元", 200000.0, "万元"),
+                                                       ("30万元", 300000.0, "万元")]),
 ]
 
 HARD_XFAIL = [

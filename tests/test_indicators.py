@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from extractors.indicators import extract_indicators
 from pipeline.document import Indicator
 from pipeline.ingest import document_from_text, read_document
-from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SHARED
+from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SHARED, gold_case
 from tests.conftest import SEEDS as SEED_DIR
 
 
@@ -442,7 +442,8 @@ def test_seed_reaches_gold_thresholds(path: Path) -> None:
     assert f1 >= FLOOR_F1 and fields >= FLOOR_FIELDS, problems
 
 
-@pytest.mark.parametrize("path", sorted(SAMPLE_DOCS.glob("*.txt")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [gold_case("test_samples_have_no_spurious_indicators", p, p)
+                                  for p in sorted(SAMPLE_DOCS.glob("*.txt"))])
 def test_samples_have_no_spurious_indicators(path: Path) -> None:
     """Samples are not thresholded, but nothing should be invented on them."""
     gold = json.loads((SAMPLE_GOLD / f"{path.stem}.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest import document_from_text, read_document
-from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SEEDS
+from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SEEDS, gold_case
 
 TABBED = ("正文最后一段。\n\nSheet1\n\n\t\t一级指标\t\t二级指标\t\t三级指标\t\t分值\n\n"
           "\t\t产出指标\t\t数量指标\t\t培训次数\t\t5\n\n\t\t\t\t\t\t满意度\t\t5\n")
@@ -45,9 +45,9 @@ def test_inline_attachment_form_starts_the_appendix() -> None:
 
 
 @pytest.mark.parametrize("doc_path,gold_path", [
-    *[(p, SEED_GOLD / f"{p.stem}.json") for p in sorted(SEEDS.glob("*.txt"))],
-    *[(p, SAMPLE_GOLD / f"{p.stem}.json") for p in sorted(SAMPLE_DOCS.glob("*.txt"))],
-], ids=lambda p: p.stem)
+    gold_case("test_body_end_matches_gold", doc, doc, gold) for doc, gold in [
+        *[(p, SEED_GOLD / f"{p.stem}.json") for p in sorted(SEEDS.glob("*.txt"))],
+        *[(p, SAMPLE_GOLD / f"{p.stem}.json") for p in sorted(SAMPLE_DOCS.glob("*.txt"))]]])
 def test_body_end_matches_gold(doc_path: Path, gold_path: Path) -> None:
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     assert read_document(doc_path).body_end == gold["body_end"]

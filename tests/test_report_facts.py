@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from extractors.report_facts import KEY_FIGURES, REPORT_FIELDS, extract_report_facts
 from pipeline.document import Amount, Document, Fact, Percentage
 from pipeline.ingest import document_from_text, read_document
-from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SEEDS as SEED_DIR
+from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SEEDS as SEED_DIR, gold_case
 
 _MONEY = re.compile(r"(?<![\d.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(亿元|万元|元|万(?![人户件次条株亩平方米公里吨斤个余多]))")
 _PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%")
@@ -329,7 +329,8 @@ GOLD = [*[(p, SEED_GOLD / f"{p.stem}.json") for p in sorted(SEED_DIR.glob("*.txt
         *[(p, SAMPLE_GOLD / f"{p.stem}.json") for p in sorted(SAMPLE_DOCS.glob("*.txt"))]]
 
 
-@pytest.mark.parametrize("doc_path,gold_path", GOLD, ids=lambda p: p.stem)
+@pytest.mark.parametrize("doc_path,gold_path", [
+    gold_case("test_gold_report_fields_and_key_figures", doc, doc, gold) for doc, gold in GOLD])
 def test_gold_report_fields_and_key_figures(doc_path: Path, gold_path: Path) -> None:
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     doc = read_document(doc_path)

@@ -384,7 +384,8 @@ def test_samples_level1_f1() -> None:
     for doc_path, gold_path in pairs:
         a, b, c = _score(doc_path, gold_path)["L1"]  # type: ignore[misc]
         tp, n_pred, n_gold = tp + a, n_pred + b, n_gold + c
-    assert _f1(tp, n_pred, n_gold) >= 0.90
+    floor = json.loads((Path(__file__).with_name("floors.json")).read_text(encoding="utf-8"))
+    assert _f1(tp, n_pred, n_gold) >= floor["samples"]["sections_l1_f1"] - 1e-9
 
 
 # ------------------------------------------------------------------------------------------------
