@@ -1031,18 +1031,31 @@ def _loose_score_lines(doc: Document, items: list[_Item], pats: _Patterns,
 # Stated results (project reports without a scored list or table)
 # --------------------------------------------------------------------------------------------
 
+_ENUMERATION = regex.compile(r"、|及|和|与")
+# A stated result's name never starts with a figure nor holds a comparison: such a "name" is the
+# tail of a scoring form's cells run together (10水标尺宽度10≥50厘米…)
+_NOT_A_NAME = regex.compile(r"^\d|[≥≤><=]")
+
+
 def _split_enumeration(name: str, pats: _Patterns) -> list[tuple[int, str]]:
     """``到位率、合格率、设施完好、运行正常的比例`` → the names it enumerates, each
-    ending in a measure word (a piece that does not is the first half of the next name)."""
+    ending in a measure word (a piece that does not is the first half of the next name).
+    ``及``/``和``/``与`` join two names only where the piece before them is a whole name
+    (覆盖率及资金到位率; not 设施完好及运行正常的比例).
+
+    >>> from extractors.indicators import _patterns
+    >>> [n for _, n in _split_enumeration("覆盖率及资金到位率", _patterns())]
+    ['覆盖率', '资金到位率']
+    >>> [n for _, n in _split_enumeration("设施完好及运行正常的比例", _patterns())]
+    ['设施完好及运行正常的比例']
+    """
     out: list[tuple[int, str]] = []
-    pos = 0
     current_start = 0
-    for piece in name.split("、"):
-        end = pos + len(piece)
-        if piece.endswith(pats.results_endings):
+    for sep in [*_ENUMERATION.finditer(name), None]:
+        end = sep.start() if sep else len(name)
+        if name[current_start:end].endswith(pats.results_endings):
             out.append((current_start, name[current_start:end]))
-            current_start = end + 1
-        pos = end + 1
+            current_start = sep.end() if sep else end
     return out
 
 
@@ -1073,10 +1086,13 @@ def _result_statements(doc: Document, sections: list[Section],
         previous = text
         if not context or any(s <= ls < e for s, e in skip):
             continue
+        previous_value_end = ls
         for m in pats.value.finditer(norm, ls, le):
             vs = m.start("value")
             clause_start = max(norm.rfind(c, ls, vs) for c in _CLAUSE_BREAK) + 1
-            clause_start = max(clause_start, ls)
+            # a clause also starts right after the value before it (经费发放率为98%覆盖率…)
+            clause_start = max(clause_start, ls, previous_value_end)
+            previous_value_end = m.end("value")
             head = norm[clause_start:vs]
             verb = pats.results_verb_end.search(head)
             name_end = clause_start + (verb.start() if verb else len(head))
@@ -1086,7 +1102,8 @@ def _result_statements(doc: Document, sections: list[Section],
             for rel, name in _split_enumeration(raw[offset:], pats):
                 name = _clean_name(name)
                 if (not name or len(name) > pats.results_max_name or len(name) < 2
-                        or pats.results_reject.search(name) or not _HAS_WORD.search(name)):
+                        or pats.results_reject.search(name) or not _HAS_WORD.search(name)
+                        or _NOT_A_NAME.search(name)):
                     continue
                 start = clause_start + offset + rel
                 out.append(Indicator(

@@ -256,8 +256,10 @@ def extract(files: tuple[Path, ...], indent: int | None, ocr: bool) -> None:
                    "for docx/pdf/html renderings of the annotated reports (as score.py --by-value).")
 @click.option("--present-only", is_flag=True,
               help="Score only the annotated reports that DOCS holds (not a missing one as all-missed).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Under each miss that has an offset, the text around it (the span in 【】).")
 def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool, by_value: bool,
-             present_only: bool) -> None:
+             present_only: bool, verbose: bool) -> None:
     """Score the pipeline against gold annotations: precision/recall/F1 per kind and what was missed."""
     from pipeline.evaluate import GoldError, evaluate as run_evaluation, format_report
 
@@ -265,7 +267,7 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
         ev = run_evaluation(gold_dir, docs_dir, by_value=by_value, present_only=present_only)
     except GoldError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(format_report(ev, verbose=not quiet))
+    click.echo(format_report(ev, verbose=not quiet, context=verbose))
     if json_out:
         json_out.write_text(json.dumps({"summary": ev.summary(), "problems": ev.problems},
                                        ensure_ascii=False, indent=1), encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,7 @@ class Evaluation:
         k: [0, 0] for k in ("indicator_fields", "canonical", "report_fields", "key_figures")})
     problems: dict[str, list[str]] = field(default_factory=dict)
     docs: int = 0
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # each document's text
 
     def summary(self) -> dict[str, float]:
         """The headline numbers, named as in the scorer's SCORE line."""
@@ -230,7 +232,9 @@ def evaluate(gold_dir: str | Path, docs_dir: str | Path, by_value: bool = False,
             ev.problems.setdefault(gold_path.stem, []).append("no document with this stem")
             _count_all_missed(gold, ev)
             continue
-        score_document(gold, extract_path(doc_path), ev, by_value=by_value)
+        extraction = extract_path(doc_path)
+        ev.texts[gold_path.stem] = extraction.document.text
+        score_document(gold, extraction, ev, by_value=by_value)
     return ev
 
 
@@ -243,8 +247,30 @@ def _count_all_missed(gold: dict[str, Any], ev: Evaluation) -> None:
     ev.ratios["key_figures"][1] += sum(1 for v in gold.get("key_figures", {}).values() if v is not None)
 
 
-def format_report(ev: Evaluation, verbose: bool = True) -> str:
-    """Human-readable result: a P/R/F1 line per kind, field accuracies, problems, and a SCORE line."""
+_AT_OFFSET = re.compile(r"(?P<shown>[^\s:]*)@(?P<start>\d+)(?:-(?P<end>\d+))?")
+CONTEXT_CHARS = 30
+
+
+def in_context(text: str, problem: str, width: int = CONTEXT_CHARS) -> str | None:
+    """The text around the span a problem names (``3402万元@4``, ``@310-313``), the span in 【】
+    and line breaks as ⏎; None when the problem names no offset inside ``text``.
+
+    >>> in_context("收入合计3402万元，支出2207万元。", "amounts missed: 3402万元@4", width=4)
+    '收入合计【3402万元】，支出2'
+    """
+    m = _AT_OFFSET.search(problem)
+    if not m or int(m["start"]) >= len(text):
+        return None
+    start = int(m["start"])
+    end = int(m["end"]) if m["end"] else start + max(1, min(len(m["shown"]), 40))
+    shown = [text[max(0, start - width):start], text[start:end], text[end:end + width]]
+    before, span, after = (part.replace("\n", "⏎") for part in shown)
+    return f"{before}【{span}】{after}"
+
+
+def format_report(ev: Evaluation, verbose: bool = True, context: bool = False) -> str:
+    """Human-readable result: a P/R/F1 line per kind, field accuracies, problems, and a SCORE line.
+    ``context``: under each problem that names an offset, the text around it."""
     lines = []
     for kind, t in ev.tallies.items():
         lines.append(f"{kind:12s} tp={t.tp:4d} pred={t.pred:4d} gold={t.gold:4d}  "
@@ -252,7 +278,11 @@ def format_report(ev: Evaluation, verbose: bool = True) -> str:
     lines.append("  ".join(f"{k} {v[0]}/{v[1]}" for k, v in ev.ratios.items()))
     if verbose:
         for stem, problems in ev.problems.items():
-            lines.extend(f"  {stem}: {p}" for p in problems)
+            for p in problems:
+                lines.append(f"  {stem}: {p}")
+                around = in_context(ev.texts.get(stem, ""), p) if context else None
+                if around:
+                    lines.append(f"        {around}")
     lines.append("SCORE " + " ".join(f"{k}={v:.3f}" for k, v in ev.summary().items())
                  + f" docs={ev.docs}")
     return "\n".join(lines)

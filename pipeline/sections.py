@@ -43,6 +43,8 @@ _MAX_SKIP = 2
 _MIN_PARTS = 2
 # How much of a line's end is searched for a table-of-contents leader and page number.
 _TOC_TAIL = 40
+# What ends the heading phrase of a marker in the middle of a run-on line
+_PHRASE_END = re.compile(r"[\s,.;:!?。、]")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -95,6 +97,11 @@ class _Patterns:
     artefact_level1_standalone: bool
     restart_after: regex.Pattern[str]
     appendix_heading: regex.Pattern[str]
+    inline: re.Pattern[str]          # a Chinese marker anywhere (run-on lines)
+    inline_after: re.Pattern[str]     # what may stand just before an inline marker
+    inline_finals: re.Pattern[str]    # a word that ends an inline heading's title
+    inline_min_line: int
+    inline_max_title: int
 
 
 def _fold(word: str) -> str:
@@ -137,6 +144,12 @@ def _patterns() -> _Patterns:
                                re.VERBOSE | re.MULTILINE)
     except re.error as exc:
         raise PatternError(f"{where}:markers: {exc}") from exc
+    # The same Chinese markers anywhere in a line, for run-on pages (see run_on in headings.yaml)
+    run_on = data.get("run_on") or {}
+    require(run_on, "min_line_chars", "max_title_chars", "after", "title_finals", where=f"{where}:run_on")
+    inline = re.compile("|".join(b for b, family in zip(branches, FAMILIES)
+                                 if family in ("cn_top", "cn_paren")), re.VERBOSE)
+    finals = "|".join(re.escape(_fold(w)) for w in sorted(run_on["title_finals"], key=len, reverse=True))
     terminators = str(data["title_terminators"])
     colon = re.escape(str(data.get("title_colon", ":")))
     title_end = re.compile("[" + re.escape(terminators) + "]|" + colon + r"(?=[ \t]*\S)")
@@ -152,6 +165,11 @@ def _patterns() -> _Patterns:
         artefact_level1_standalone=bool(artefacts.get("level1_standalone", True)),
         restart_after=regex.compile(data["restart_after"], regex.VERBOSE | regex.MULTILINE),
         appendix_heading=compile_verbose(data["appendix_heading"], f"{where}:appendix_heading"),
+        inline=inline,
+        inline_after=_compile_re(run_on["after"], f"{where}:run_on.after"),
+        inline_finals=re.compile(finals),
+        inline_min_line=int(run_on["min_line_chars"]),
+        inline_max_title=int(run_on["max_title_chars"]),
     )
 
 
@@ -253,6 +271,7 @@ class _Candidate:
     title_start: int
     title: str
     run_on: bool          # the heading phrase is followed on its line by its paragraph
+    inline: bool = False  # found in the middle of a run-on line, not at a line start
 
 
 def _clean_title(doc: Document, start: int, end: int, trailing: frozenset[str]) -> str:
@@ -314,6 +333,51 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
         punct = (m.group(punct_group) or "") if punct_group in pat.candidate.groupindex else ""
         found.append(_Candidate(family, printed, value, punct, start, line_start,
                                 title_start, title, run_on))
+    inline = _inline_candidates(doc, pat, limit)
+    if inline:
+        found = sorted(found + inline, key=lambda c: c.start)
+    return found
+
+
+def _inline_candidates(doc: Document, pat: _Patterns, limit: int) -> list[_Candidate]:
+    """Chinese markers in the middle of run-on lines (at least ``run_on.min_line_chars`` long)
+    that follow a sentence end or a heading phrase and open a short heading phrase."""
+    norm = doc.norm
+    found: list[_Candidate] = []
+    line_start = 0
+    while line_start < limit:
+        line_end = norm.find("\n", line_start)
+        line_end = len(norm) if line_end < 0 else line_end
+        if line_end - line_start >= pat.inline_min_line:
+            text_start = line_start  # a marker here is a line start, found already
+            while text_start < line_end and norm[text_start] in " \t":
+                text_start += 1
+            markers = [m for m in pat.inline.finditer(norm, text_start + 1, min(line_end, limit))]
+            for i, m in enumerate(markers):
+                if not pat.inline_after.search(norm, max(line_start, m.start() - 12), m.start()):
+                    continue
+                family = m.lastgroup or ""
+                title_start = m.end()
+                while title_start < line_end and norm[title_start] in " \t":
+                    title_start += 1
+                window_end = min(line_end, title_start + pat.inline_max_title)
+                # a space or a punctuation mark ends the phrase
+                stop = _PHRASE_END.search(norm, title_start, window_end)
+                window_end = stop.start() if stop else window_end
+                if i + 1 < len(markers):
+                    window_end = min(window_end, markers[i + 1].start())
+                ends = [f.end() for f in pat.inline_finals.finditer(norm, title_start, window_end)]
+                if not ends:
+                    continue
+                title_end = markers[i + 1].start() if (i + 1 < len(markers) and
+                                                       markers[i + 1].start() <= window_end and
+                                                       not norm[ends[-1]:markers[i + 1].start()].strip()) \
+                    else ends[-1]
+                printed = m.group(f"{family}_num")
+                title = _clean_title(doc, title_start, title_end, pat.title_trailing)
+                found.append(_Candidate(family, printed, chinese_number(printed), "", m.start(family),
+                                        m.start(family), title_start, title, True, inline=True))
+        line_start = line_end + 1
     return found
 
 
@@ -378,7 +442,11 @@ def _decide(c: _Candidate, state: _Numbering, doc: Document, pat: _Patterns,
     expected = state.expected[tier]
     continues_items = n > 1 and state.items.get(c.family) == n - 1
     rule: str | None = None
-    if c.family in _CHINESE_FAMILIES:
+    if c.inline:
+        # in a run-on line only the very next number of an open (or just opened) sequence
+        opened = state.open[tier] or tier == "A" or state.open[_TIERS[_TIERS.index(tier) - 1]]
+        rule = f"{c.family}:inline" if opened and n == expected and not continues_items else None
+    elif c.family in _CHINESE_FAMILIES:
         if continues_items:
             rule = None  # 一、 二、 三、 listed inside a section: items, not headings
         elif not state.open[tier] or expected <= n <= expected + _MAX_SKIP:

@@ -58,6 +58,28 @@ def test_evaluate_prints_scores_and_misses(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["summary"]["amounts_f1"] > 0.9
 
 
+def test_evaluate_verbose_shows_each_miss_in_its_text(tmp_path: Path) -> None:
+    docs, gold = tmp_path / "docs", tmp_path / "gold"
+    docs.mkdir()
+    gold.mkdir()
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    (docs / seed.name).write_bytes(seed.read_bytes())
+    annotation = json.loads((SEED_GOLD / f"{seed.stem}.json").read_text(encoding="utf-8"))
+    text = seed.read_text(encoding="utf-8")
+    made_up = text.index("。") + 1  # a made-up gold amount where the pipeline finds none
+    annotation["amounts"].append({"start": made_up, "end": made_up + 2, "text": text[made_up:made_up + 2],
+                                  "value_yuan": 1.0, "unit": "元"})
+    (gold / f"{seed.stem}.json").write_text(json.dumps(annotation, ensure_ascii=False), encoding="utf-8")
+    plain = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--docs", str(docs)])
+    verbose = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--docs", str(docs), "--verbose"])
+    assert plain.exit_code == verbose.exit_code == 0, verbose.output
+    miss = f"amounts missed: {text[made_up:made_up + 2]}@{made_up}"
+    assert miss in plain.output and "【" not in plain.output
+    lines = verbose.output.splitlines()
+    shown = lines[next(i for i, line in enumerate(lines) if miss in line) + 1]
+    assert f"。【{text[made_up:made_up + 2]}】" in shown.replace("⏎", "\n")
+
+
 def test_evaluate_refuses_a_folder_without_gold(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["evaluate", "--gold", str(tmp_path), "--docs", str(SEEDS)])
     assert result.exit_code != 0 and "no gold annotations" in result.output

@@ -264,6 +264,11 @@ TRICKY = [
              I("改造后入住率", actual="100%")],
             note="a piece that does not end in a measure word is the first half of the next name",
             rules=["prose.result"] * 4),
+    Example("stated_results_one_value_for_two_and_no_comma_between",
+            "项目绩效目标完成情况:经费发放率为98%覆盖率及资金到位率均为100%。\n",
+            [I("经费发放率", actual="98%"), I("覆盖率", actual="100%"), I("资金到位率", actual="100%")],
+            note="a clause starts after the value before it; 及 joins two whole names",
+            rules=["prose.result"] * 3),
     Example("stated_results_skip_budget_execution",
             "三、绩效目标自评完成情况分析\n(二)绩效目标完成情况分析\n经费执行率为100%。项目实施后带动相关产业发展，"
             "受益群众满意度100%。\n",

@@ -147,6 +147,14 @@ SAMPLES = [
             "绩效自评报告\n\n一、绩效目标分解下达情况\n",
             {"unit_name": "忠县民政局", "province": "重庆市", "city": None, "county": "忠县",
              "fiscal_year": 2024, "report_kind": "项目支出", "report_date": "2025-05-30"}),
+    Example("portal_date_in_a_grid",
+            "名称: | 某县2023年度项目绩效评价自评报告 | 文号: | 无 |\n发布日期: | 2024-03-22 | ||\n"
+            "某县2023年度项目绩效评价自评报告\n一、项目基本情况\n",
+            {"report_date": "2024-03-22"}),
+    Example("portal_date_under_a_bare_label",
+            "当前位置:首页>公告公示\n日期:2024-06-11 17:40  来源:某区退役军人事务局\n"
+            "某区退役军人事务局2023年度项目支出绩效自评报告\n一、项目基本情况\n",
+            {"report_date": "2024-06-11"}),
     Example("township_unit_with_county_from_publisher",
             "索引号 1153302501526456X4-/2023-0308001 发布机构 昌宁县鸡飞镇\n公开目录 农村危房改造信息 发布日期 2023-03-08\n"
             "鸡飞镇2022年农村危房改造项目自评报告\n\n一、项目基本情况\n",

@@ -408,3 +408,33 @@ def test_segment_never_raises_and_starts_increase(text: str) -> None:
         assert s.seq == i and s.level in (1, 2)
         assert 0 <= s.start < len(text) and s.start <= s.end <= len(text)
         assert s.start <= s.title_start <= len(text)
+
+
+# Run-on pages: the whole report on one line, headings in the middle of it (portal and
+# document-sharing renderings). Made up in the genre; long enough to count as a run-on line.
+RUN_ON = ("某镇2022年度衔接资金项目支出绩效自评报告一、项目基本情况(一)项目概况某镇现有政府工作人员64人,"
+          "县财政局下达某镇奖励资金28.6万元,该项资金专项用于政府行政运行保障。(二)项目绩效目标一是全力提高"
+          "基层政府服务农村能力;二是全力保障镇政府行政运行。二、项目资金情况项目资金28.6万元于2022年10月"
+          "30日下达,全部为财政资金,做到了专款专用。三、绩效目标完成情况分析资金支出严格执行相关财务制度,"
+          "做到了专款专用。四、自评结论经自评,该项目得分98分,等级为优。")
+
+
+def test_headings_in_the_middle_of_a_run_on_line() -> None:
+    assert "\n" not in RUN_ON and len(RUN_ON) >= 200
+    found = [(s.level, s.number, s.title, s.canonical) for s in segment(document_from_text(RUN_ON, "x.txt"))]
+    assert found == [(1, "一", "项目基本情况", "basic_info"), (2, "一", "项目概况", "basic_info"),
+                     (2, "二", "项目绩效目标", None), (1, "二", "项目资金情况", "finance"),
+                     (1, "三", "绩效目标完成情况分析", "achievements"), (1, "四", "自评结论", "conclusion")]
+
+
+@pytest.mark.parametrize("text", [
+    # a skipped number in the middle of a line is prose, not a heading (一、 then 三、)
+    RUN_ON.replace("二、项目资金情况", "三、项目资金情况").replace("三、绩效目标", "五、绩效目标")
+          .replace("四、自评结论", "六、自评结论"),
+    # markers whose words are no heading phrase: a list inside a sentence
+    "全年共开展活动多次,主要包括以下内容:一、走访慰问困难群众和留守儿童共计一百二十余户次并送去米面油等物资,"
+    "二、组织志愿者清理河道垃圾三十余吨并宣传环境保护知识" * 3,
+])
+def test_run_on_markers_that_are_not_headings(text: str) -> None:
+    titles = [s.title for s in segment(document_from_text(text, "x.txt")) if s.rule.endswith(":inline")]
+    assert titles == [] or titles == ["项目基本情况", "项目概况", "项目绩效目标"]
