@@ -99,6 +99,15 @@ class _Patterns:
     results_lead: regex.Pattern[str]
     results_reject: regex.Pattern[str]
     results_max_name: int
+    rt_header: regex.Pattern[str]     # run-together form: column labels back to back
+    rt_label: regex.Pattern[str]      # one column label
+    rt_category: regex.Pattern[str]   # a category word, with its points
+    rt_units: str                     # alternation of the units a value cell ends with
+    rt_end: regex.Pattern[str]
+    rt_max_name: int
+    rt_max_phrase: int
+    target_actual: regex.Pattern[str]
+    line_opening: regex.Pattern[str]  # a list marker and a category word opening a line
 
 
 def _words(data: dict[str, Any], key: str, where: str) -> str:
@@ -130,6 +139,9 @@ def _patterns() -> _Patterns:
             where="indicators.yaml:table")
     require(results, "context", "name_endings", "verbs", "lead_words", "own_unit", "reject_names",
             "max_name_chars", where="indicators.yaml:results")
+    run_together = data.get("run_together") or {}
+    require(run_together, "units", "end_words", "max_name_chars", "max_phrase_chars",
+            where="indicators.yaml:run_together")
     header: dict[str, str] = {}
     for field_name, labels in table["header"].items():
         if not labels:
@@ -140,6 +152,7 @@ def _patterns() -> _Patterns:
         raise PatternError("indicators.yaml: the header lexicon needs a 'name' field")
     marker = data["list_marker"]
     category = alternation([*cats["level1"], *cats["level2"]], "indicators.yaml:categories")
+    _labels = "|".join(regex.escape(k) for k in sorted(header, key=len, reverse=True))
     value = data["value"]
     gap = int(data["value_gap_chars"])
     # between a name and its value: a few letters, never a digit, space or punctuation
@@ -190,6 +203,19 @@ def _patterns() -> _Patterns:
                                    + _words(results, "lead_words", "results.") + ")+"),
         results_reject=compile_verbose(results["reject_names"], "indicators.yaml:reject_names"),
         results_max_name=int(results["max_name_chars"]),
+        rt_header=regex.compile("(?:" + _labels + "){3,}"),
+        rt_label=regex.compile(_labels),
+        rt_category=regex.compile("(?:" + category + r")(?:\(\d{1,3}(?:\.\d{1,2})?分\))?"),
+        rt_units=alternation([str(u) for u in run_together["units"]], "indicators.yaml:run_together.units"),
+        rt_end=regex.compile(alternation([str(w) for w in run_together["end_words"]],
+                                         "indicators.yaml:run_together.end_words")),
+        rt_max_name=int(run_together["max_name_chars"]),
+        rt_max_phrase=int(run_together["max_phrase_chars"]),
+        target_actual=compile_verbose(results["target_actual"].replace(
+            "{units}", alternation([str(u) for u in run_together["units"]], "run_together.units")),
+            "indicators.yaml:results.target_actual"),
+        line_opening=regex.compile(r"[ \t]*(?:" + marker + r")?[ \t]*(?P<category>" + category
+                                   + r")?[ \t]*[。.:]?[ \t]*", regex.VERBOSE),
     )
 
 
@@ -639,6 +665,77 @@ def _flattened_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
     return out
 
 
+# The cells of a run-together row after its name, by the column they are in
+_RT_NUMBER = {"max_score": r"[1-9]\d?(?:\.\d{1,2})?", "score": r"(?:0|[1-9]\d{0,2})(?:\.\d{1,2})?"}
+_RT_COLUMNS = ("max_score", "target", "actual", "score")
+
+
+@functools.lru_cache(maxsize=32)
+def _rt_row(columns: tuple[str, ...], units: str, max_name: int, max_phrase: int) -> regex.Pattern[str]:
+    """The pattern of one run-together row: a name, then a cell of each column by its shape."""
+    # a number ends at its unit; one without a unit must not run into the next cell's digits
+    value = (r"[≥≤><=]?(?:0|[1-9]\d*)(?:\.\d+)?(?:" + units + r"|(?!\d))"
+             r"|\p{Han}{2,%d}?" % max_phrase)
+    cells = "".join(f"(?P<{c}>{_RT_NUMBER[c]})" if c in _RT_NUMBER else f"(?P<{c}>{value})"
+                    for c in columns)
+    return regex.compile(r"(?P<name>[^\d≥≤><=%%\s|:]{2,%d}?)" % max_name + cells + r"(?!\d)")
+
+
+def _run_together_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
+    """Rows of a 自评表 whose cells are printed with no separator (see ``run_together`` in
+    patterns/indicators.yaml); the header's labels give the columns and their order."""
+    out: list[Indicator] = []
+    norm = doc.norm
+    for head in pats.rt_header.finditer(norm):
+        fields = [pats.header[_key(m.group())] for m in pats.rt_label.finditer(norm, head.start(), head.end())]
+        if "name" not in fields:
+            continue
+        columns = tuple(f for f in fields[fields.index("name") + 1:] if f != "note")
+        if not columns or any(c not in _RT_COLUMNS for c in columns) or len(set(columns)) < len(columns):
+            continue
+        row = _rt_row(columns, pats.rt_units, pats.rt_max_name, pats.rt_max_phrase)
+        line_end = norm.find("\n", head.end())
+        line_end = len(norm) if line_end < 0 else line_end
+        stop = pats.rt_end.search(norm, head.end(), line_end)
+        limit = stop.start() if stop else line_end
+        # the note column's label may be longer than the lexicon's (未完成原因及拟采取的改进措施)
+        pos = head.end()
+        level1: str | None = None
+        level2: str | None = None
+        while pos < limit:
+            category = pats.rt_category.match(norm, pos, limit)
+            if category:
+                word = category.group()
+                if _category_level(word) == 1 and (pats.points_suffix.search(word) or level1 is None):
+                    level1, level2 = _clean_level(word), None
+                else:
+                    level2 = _clean_level(word)
+                pos = category.end()
+                continue
+            m = row.match(norm, pos, limit)
+            if not m:
+                pos += 1  # text the grid does not explain (a note cell): look further
+                continue
+            cells = {c: _printed(doc, *m.span(c)) for c in columns}
+            target, actual = cells.get("target"), cells.get("actual")
+            if target and actual and not regex.search(r"\d", target + actual):
+                both = target + actual  # a phrase printed twice (显著提升显著提升) splits in half
+                half = len(both) // 2
+                if len(both) % 2 == 0 and both[:half] == both[half:]:
+                    target = actual = both[:half]
+            max_score = _number(cells["max_score"]) if "max_score" in cells else None
+            score = _number(cells["score"]) if "score" in cells else None
+            name = _clean_name(_printed(doc, *m.span("name")))
+            if (max_score is None or score is None or score <= max_score) \
+                    and _key(name) not in pats.not_indicators and _category_level(name) is None:
+                out.append(Indicator(name=name, level1=level1, level2=level2, target=target,
+                                     actual=actual, max_score=max_score, score=score,
+                                     origin="table", start=m.start(), end=m.end(),
+                                     rule="table.run_together"))
+            pos = m.end()
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Achieved values in prose
 # --------------------------------------------------------------------------------------------
@@ -1059,6 +1156,31 @@ def _split_enumeration(name: str, pats: _Patterns) -> list[tuple[int, str]]:
     return out
 
 
+def _target_actual_pairs(doc: Document, ls: int, le: int, pats: _Patterns,
+                         level1: str | None, level2: str | None) -> list[Indicator]:
+    """``NAME指标为V实际完成值为V`` clauses of one line (see ``results.target_actual``); a
+    category word opening the line (3.时效指标。) is their 二级."""
+    norm = doc.norm
+    opening = pats.line_opening.match(norm, ls, le)
+    start = opening.end() if opening else ls
+    if opening and opening.group("category"):
+        word = opening.group("category")
+        if _category_level(word) == 1:
+            level1, level2 = _clean_level(word), None
+        else:
+            level2 = _clean_level(word)
+    out: list[Indicator] = []
+    for m in pats.target_actual.finditer(norm, start, le):
+        name = _clean_name(_printed(doc, *m.span("name")))
+        if len(name) < 2 or _NOT_A_NAME.search(name) or not _HAS_WORD.search(name):
+            continue
+        out.append(Indicator(name=name, level1=level1, level2=level2,
+                             target=_printed(doc, *m.span("target")).strip(),
+                             actual=_printed(doc, *m.span("actual")).strip(), origin="prose",
+                             start=m.start("name"), end=m.end(), rule="prose.target_actual"))
+    return out
+
+
 def _result_statements(doc: Document, sections: list[Section],
                        pats: _Patterns) -> list[Indicator]:
     """``NAME(达到|为)?VALUE`` clauses in paragraphs that speak of targets or indicators."""
@@ -1073,6 +1195,10 @@ def _result_statements(doc: Document, sections: list[Section],
         ls, le = line.span()
         text = line.group(0)
         if not text.strip():
+            continue
+        paired = _target_actual_pairs(doc, ls, le, pats, level1, level2)
+        out += paired
+        if paired:
             continue
         label = pats.group_label.match(norm, ls, le)
         if label:
@@ -1211,6 +1337,7 @@ def extract_indicators(doc: Document, sections: list[Section]) -> list[Indicator
     for table in doc.tables:
         rows += _read_table(doc, table, pats, seen)
     rows += _flattened_rows(doc, pats)
+    rows += _run_together_rows(doc, pats)
     merged = _merge(_dedupe_rows(rows), _prose_items(doc, pats))
     if not merged:
         merged = _result_statements(doc, sections, pats)

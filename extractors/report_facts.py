@@ -57,6 +57,7 @@ class _ScorePattern:
     pattern: regex.Pattern[str]
     requires: regex.Pattern[str] | None  # the match must also contain this
     largest: bool                        # take the largest value, not the first
+    anywhere: bool = False               # search the appended material too, not only the body
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _patterns() -> _Patterns:
         scores=tuple(_ScorePattern(
             p["id"], compile_verbose(p["regex"], f"report.yaml:{p['id']}"),
             compile_verbose(p["requires"], f"report.yaml:{p['id']}.requires")
-            if p.get("requires") else None, p.get("pick") == "largest")
+            if p.get("requires") else None, p.get("pick") == "largest", bool(p.get("anywhere")))
             for p in data["total_score"]["patterns"]),
         score_reject=compile_verbose(data["total_score"]["reject_context"],
                                      "report.yaml:total_score.reject_context"),
@@ -685,7 +686,7 @@ def _total_score(doc: Document, pat: _Patterns) -> Fact | None:
     body = doc.norm[:doc.body_end]
     for sp in pat.scores:
         found: list[tuple[float, regex.Match[str]]] = []
-        for m in sp.pattern.finditer(body):
+        for m in sp.pattern.finditer(doc.norm if sp.anywhere else body):
             if pat.score_reject.search(m.group(0)) or pat.score_reject.search(
                     body, max(0, m.start() - 6), m.start()):
                 continue

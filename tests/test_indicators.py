@@ -264,6 +264,26 @@ TRICKY = [
              I("改造后入住率", actual="100%")],
             note="a piece that does not end in a measure word is the first half of the next name",
             rules=["prose.result"] * 4),
+    Example("run_together_form",
+            "附件:项目绩效自评表年度资金总额:202010100.00%10绩效指标一级指标二级指标三级指标分值年度指标值全年实际值得分"
+            "未完成原因及拟采取的改进措施产出指标(70分)数量指标安装护栏10≥2000米≥2100米10质量指标工程验收合格率"
+            "20100%98%18成本指标项目计划总投资1020万元20万元10效益指标(20分)社会效益指标群众出行条件改善状况10"
+            "明显改善明显改善10满意度指标(10分)服务对象满意度指标受益群众满意度10≥95%≥96%10总分10098注:1.一级指标",
+            [I("安装护栏", "产出指标", "数量指标", "≥2000米", "≥2100米", 10, 10, "table"),
+             I("工程验收合格率", "产出指标", "质量指标", "100%", "98%", 20, 18, "table"),
+             I("项目计划总投资", "产出指标", "成本指标", "20万元", "20万元", 10, 10, "table"),
+             I("群众出行条件改善状况", "效益指标", "社会效益指标", "明显改善", "明显改善", 10, 10, "table"),
+             I("受益群众满意度", "满意度指标", "服务对象满意度指标", "≥95%", "≥96%", 10, 10, "table")],
+            note="the header's labels back to back give the columns; cells are read by their shape; "
+                 "a phrase printed twice splits in half; the rows end at 总分",
+            rules=["table.run_together"] * 5),
+    Example("stated_target_and_actual_in_one_clause",
+            "(四)绩效指标完成情况分析\n3.时效指标。补助资金每月中旬发放指标为100%实际完成值为100%"
+            "优待金每年3月、9月份发放指标为100%实际完成值为95%\n",
+            [I("补助资金每月中旬发放", "绩效指标", "时效指标", "100%", "100%"),
+             I("优待金每年3月、9月份发放", "绩效指标", "时效指标", "100%", "95%")],
+            note="a clause after the value before it; the category word opening the line is the 二级",
+            rules=["prose.target_actual"] * 2),
     Example("stated_results_one_value_for_two_and_no_comma_between",
             "项目绩效目标完成情况:经费发放率为98%覆盖率及资金到位率均为100%。\n",
             [I("经费发放率", actual="98%"), I("覆盖率", actual="100%"), I("资金到位率", actual="100%")],

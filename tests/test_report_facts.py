@@ -147,6 +147,13 @@ SAMPLES = [
             "绩效自评报告\n\n一、绩效目标分解下达情况\n",
             {"unit_name": "忠县民政局", "province": "重庆市", "city": None, "county": "忠县",
              "fiscal_year": 2024, "report_kind": "项目支出", "report_date": "2025-05-30"}),
+    Example("total_score_from_a_run_together_form_total_row",
+            "某县水利局2022年度项目支出绩效自评报告\n一、项目基本情况\n正文。\n附件:绩效自评表产出指标(70分)"
+            "数量指标安装护栏10≥2000米≥2100米10……总分10098注:1.一级指标分值统一设置\n",
+            {"total_score": 98.0}),
+    Example("total_score_as_the_project_self_score",
+            "三、综合评价结论\n\n2021年度市级就业资金配套项目资金绩效自评得分为98分,自评结论为“优秀”。\n",
+            {"total_score": 98.0}),
     Example("portal_date_in_a_grid",
             "名称: | 某县2023年度项目绩效评价自评报告 | 文号: | 无 |\n发布日期: | 2024-03-22 | ||\n"
             "某县2023年度项目绩效评价自评报告\n一、项目基本情况\n",
