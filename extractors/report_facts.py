@@ -65,11 +65,13 @@ class _Patterns:
     first_heading: regex.Pattern[str]
     head_max: int
     max_line: int
+    file_caption: regex.Pattern[str]
     boilerplate: regex.Pattern[str]
     title_line: regex.Pattern[str]
     title_requires: regex.Pattern[str]
     title_rejects: regex.Pattern[str]
     org_suffix_end: regex.Pattern[str]
+    gov_tails: tuple[str, ...]          # 人民政府, 办事处: where a government's name ends
     org_rejects: regex.Pattern[str]
     place_prefix: regex.Pattern[str]
     mask: regex.Pattern[str]
@@ -154,11 +156,13 @@ def _patterns() -> _Patterns:
         first_heading=compile_verbose(head["first_heading"], "report.yaml:head.first_heading"),
         head_max=int(head["max_chars"]),
         max_line=int(head["max_line_chars"]),
+        file_caption=compile_verbose(head["file_caption"], "report.yaml:head.file_caption"),
         boilerplate=regex.compile(_words(head, "boilerplate_words", "head")),
         title_line=compile_verbose(data["title_line"], "report.yaml:title_line"),
         title_requires=compile_verbose(data["title_line_requires"], "report.yaml:title_requires"),
         title_rejects=regex.compile(_words(data, "title_line_rejects", "")),
         org_suffix_end=regex.compile(suffixes + "$"),
+        gov_tails=tuple(str(t) for t in unit["running_text_tails"]),
         org_rejects=regex.compile(_words(unit, "org_rejects", "unit")),
         place_prefix=regex.compile(_words(unit, "place_name_prefixes", "unit")),
         mask=regex.compile(_words(unit, "mask_chars", "unit")),
@@ -268,6 +272,14 @@ def _head_end(doc: Document, sections: list[Section], pat: _Patterns) -> int:
     return end
 
 
+def _with_file_captions(head: list[_Line], norm: str, head_end: int, pat: _Patterns) -> list[_Line]:
+    """``head`` plus, as lines of their own, the file names in document-sharing captions
+    (``《…自评报告.doc》由会员分享``): the name is the title the page does not print otherwise."""
+    captions = [_Line(m.start("title"), m.end("title"), m.group("title").strip())
+                for m in pat.file_caption.finditer(norm, 0, head_end)]
+    return sorted(head + captions, key=lambda line: line.start) if captions else head
+
+
 def _is_boilerplate(line: _Line, pat: _Patterns) -> bool:
     return bool(pat.boilerplate.search(line.text))
 
@@ -307,9 +319,28 @@ def _org_before_year(line: _Line, pat: _Patterns) -> tuple[str, int, str] | None
     for rule, pattern in (("unit.title_prefix", pat.title_prefix),
                           ("unit.title_infix", pat.title_infix)):
         m = pattern.search(line.text)
-        if m and _org_name(m.group("name"), pat):
+        if not m:
+            continue
+        name = _org_head(m.group("name"), pat)
+        if name:
             start = line.start + m.start("name") if line.start >= 0 else -1
-            return m.group("name"), start, rule
+            return name, start, rule
+    return None
+
+
+def _org_head(name: str, pat: _Patterns) -> str | None:
+    """``name`` when it reads as an organisation, else its longest beginning that does and ends
+    in a government's own suffix (``忠县金声乡人民政府转移支付`` → ``忠县金声乡人民政府``).
+
+    >>> _org_head("忠县金声乡人民政府转移支付", _patterns())
+    '忠县金声乡人民政府'
+    """
+    if _org_name(name, pat):
+        return name
+    for tail in pat.gov_tails:
+        end = name.rfind(tail)
+        if end > 0 and _org_name(name[:end + len(tail)], pat):
+            return name[:end + len(tail)]
     return None
 
 
@@ -900,7 +931,7 @@ def extract_report_facts(doc: Document, sections: list[Section], amounts: list[A
     norm = doc.norm
     body_end = max(0, min(doc.body_end, len(norm)))
     head_end = _head_end(doc, sections, pat)
-    head = _lines(norm, 0, head_end)
+    head = _with_file_captions(_lines(norm, 0, head_end), norm, head_end, pat)
     tail = _tail_lines(norm, body_end, pat.signature_lines, pat.signature_max)
     block = _title_block_lines(doc, head, pat)
 
