@@ -100,6 +100,7 @@ class _Patterns:
     results_reject: regex.Pattern[str]
     results_max_name: int
     rt_header: regex.Pattern[str]     # run-together form: column labels back to back
+    rt_needle: re.Pattern[str]        # a name-column label: every such header holds one
     rt_label: regex.Pattern[str]      # one column label
     rt_category: regex.Pattern[str]   # a category word, with its points
     rt_units: str                     # alternation of the units a value cell ends with
@@ -205,6 +206,7 @@ def _patterns() -> _Patterns:
         results_max_name=int(results["max_name_chars"]),
         rt_header=regex.compile("(?:" + _labels + "){3,}"),
         rt_label=regex.compile(_labels),
+        rt_needle=re.compile("|".join(re.escape(k) for k, v in header.items() if v == "name")),
         rt_category=regex.compile("(?:" + category + r")(?:\(\d{1,3}(?:\.\d{1,2})?分\))?"),
         rt_units=alternation([str(u) for u in run_together["units"]], "indicators.yaml:run_together.units"),
         rt_end=regex.compile(alternation([str(w) for w in run_together["end_words"]],
@@ -686,7 +688,17 @@ def _run_together_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
     patterns/indicators.yaml); the header's labels give the columns and their order."""
     out: list[Indicator] = []
     norm = doc.norm
-    for head in pats.rt_header.finditer(norm):
+    heads, after = [], 0
+    for needle in pats.rt_needle.finditer(norm):  # cheap: a header holds a name-column label
+        if needle.start() < after:
+            continue
+        window = max(after, needle.start() - 40)
+        head = next((h for h in pats.rt_header.finditer(norm, window, needle.end() + 80)
+                     if h.start() <= needle.start() < h.end()), None)
+        if head:
+            heads.append(head)
+            after = head.end()
+    for head in heads:
         fields = [pats.header[_key(m.group())] for m in pats.rt_label.finditer(norm, head.start(), head.end())]
         if "name" not in fields:
             continue
@@ -1337,7 +1349,8 @@ def extract_indicators(doc: Document, sections: list[Section]) -> list[Indicator
     for table in doc.tables:
         rows += _read_table(doc, table, pats, seen)
     rows += _flattened_rows(doc, pats)
-    rows += _run_together_rows(doc, pats)
+    if not rows:  # the last resort of the grid readers: a form whose cells run together
+        rows = _run_together_rows(doc, pats)
     merged = _merge(_dedupe_rows(rows), _prose_items(doc, pats))
     if not merged:
         merged = _result_statements(doc, sections, pats)

@@ -98,9 +98,10 @@ class _Patterns:
     restart_after: regex.Pattern[str]
     appendix_heading: regex.Pattern[str]
     inline: re.Pattern[str]          # a Chinese marker anywhere (run-on lines)
-    inline_after: re.Pattern[str]     # what may stand just before an inline marker
+    inline_after: re.Pattern[str]     # what may stand just before an inline marker, up to it
     inline_finals: re.Pattern[str]    # a word that ends an inline heading's title
     inline_min_line: int
+    long_line: re.Pattern[str]        # a line at least inline_min_line long
     inline_max_title: int
 
 
@@ -166,9 +167,12 @@ def _patterns() -> _Patterns:
         restart_after=regex.compile(data["restart_after"], regex.VERBOSE | regex.MULTILINE),
         appendix_heading=compile_verbose(data["appendix_heading"], f"{where}:appendix_heading"),
         inline=inline,
-        inline_after=_compile_re(run_on["after"], f"{where}:run_on.after"),
+        # what stands before an inline marker, then (spaces and) the marker's first character
+        inline_after=_compile_re("(?:" + run_on["after"] + ")[ \t]*(?=[一二三四五六七八九十(])",
+                                 f"{where}:run_on.after"),
         inline_finals=re.compile(finals),
         inline_min_line=int(run_on["min_line_chars"]),
+        long_line=re.compile("^[^\n]{%d,}" % int(run_on["min_line_chars"]), re.MULTILINE),
         inline_max_title=int(run_on["max_title_chars"]),
     )
 
@@ -344,40 +348,34 @@ def _inline_candidates(doc: Document, pat: _Patterns, limit: int) -> list[_Candi
     that follow a sentence end or a heading phrase and open a short heading phrase."""
     norm = doc.norm
     found: list[_Candidate] = []
-    line_start = 0
-    while line_start < limit:
-        line_end = norm.find("\n", line_start)
-        line_end = len(norm) if line_end < 0 else line_end
-        if line_end - line_start >= pat.inline_min_line:
-            text_start = line_start  # a marker here is a line start, found already
-            while text_start < line_end and norm[text_start] in " \t":
-                text_start += 1
-            markers = [m for m in pat.inline.finditer(norm, text_start + 1, min(line_end, limit))]
-            for i, m in enumerate(markers):
-                if not pat.inline_after.search(norm, max(line_start, m.start() - 12), m.start()):
-                    continue
-                family = m.lastgroup or ""
-                title_start = m.end()
-                while title_start < line_end and norm[title_start] in " \t":
-                    title_start += 1
-                window_end = min(line_end, title_start + pat.inline_max_title)
-                # a space or a punctuation mark ends the phrase
-                stop = _PHRASE_END.search(norm, title_start, window_end)
-                window_end = stop.start() if stop else window_end
-                if i + 1 < len(markers):
-                    window_end = min(window_end, markers[i + 1].start())
-                ends = [f.end() for f in pat.inline_finals.finditer(norm, title_start, window_end)]
-                if not ends:
-                    continue
-                title_end = markers[i + 1].start() if (i + 1 < len(markers) and
-                                                       markers[i + 1].start() <= window_end and
-                                                       not norm[ends[-1]:markers[i + 1].start()].strip()) \
-                    else ends[-1]
-                printed = m.group(f"{family}_num")
-                title = _clean_title(doc, title_start, title_end, pat.title_trailing)
-                found.append(_Candidate(family, printed, chinese_number(printed), "", m.start(family),
-                                        m.start(family), title_start, title, True, inline=True))
-        line_start = line_end + 1
+    for line in pat.long_line.finditer(norm, 0, limit):
+        line_end = line.end()
+        # a marker at the line's start (after its indentation) is a line-start candidate already
+        text_start = line.start() + len(line.group()) - len(line.group().lstrip(" \t"))
+        # only a marker right after a sentence end or a heading phrase can open a heading: find
+        # those places first (rarer than markers), then the marker there
+        markers = [m for lead in pat.inline_after.finditer(norm, text_start + 1, line_end)
+                   if (m := pat.inline.match(norm, lead.end(), line_end))]
+        for i, m in enumerate(markers):
+            title_start = m.end()
+            while title_start < line_end and norm[title_start] in " \t":
+                title_start += 1
+            window_end = min(line_end, title_start + pat.inline_max_title)
+            nxt = markers[i + 1].start() if i + 1 < len(markers) else line_end
+            window_end = min(window_end, nxt)
+            # a space or a punctuation mark ends the phrase
+            stop = _PHRASE_END.search(norm, title_start, window_end)
+            window_end = stop.start() if stop else window_end
+            ends = [f.end() for f in pat.inline_finals.finditer(norm, title_start, window_end)]
+            if not ends:
+                continue
+            # the phrase runs up to its last heading word, or up to the next marker right after it
+            title_end = nxt if nxt <= window_end and not norm[ends[-1]:nxt].strip() else ends[-1]
+            family = m.lastgroup or ""
+            printed = m.group(f"{family}_num")
+            title = _clean_title(doc, title_start, title_end, pat.title_trailing)
+            found.append(_Candidate(family, printed, chinese_number(printed), "", m.start(family),
+                                    m.start(family), title_start, title, True, inline=True))
     return found
 
 
