@@ -14,7 +14,6 @@ is called as a plain function or from a deployment).
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import subprocess
@@ -93,8 +92,8 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
 
     Defaults: ``data/raw`` in, ``data/processed`` out; ``ocr=False`` leaves scanned PDF pages
     unread (a PDF that is only a scan becomes an ``errors`` row); ``chunk_size`` files go to each
-    task (default: :func:`pipeline.batch.plan_chunks`, sized by the work in them); ``progress`` shows files done, rate and failures
-    on stderr. When any file failed the run ends Failed, with the failed files as a table artifact,
+    task (default: chunks sized by the work in them, :func:`pipeline.batch.plan_chunks`);
+    ``progress`` shows files done, rate and failures on stderr. When any file failed the run ends Failed, with the failed files as a table artifact,
     and raises (or, with ``return_state=True``, holds) :class:`BatchFailed` carrying the summary.
     """
     logger = get_run_logger()

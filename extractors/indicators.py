@@ -153,7 +153,8 @@ def _patterns() -> _Patterns:
         raise PatternError("indicators.yaml: the header lexicon needs a 'name' field")
     marker = data["list_marker"]
     category = alternation([*cats["level1"], *cats["level2"]], "indicators.yaml:categories")
-    _labels = "|".join(regex.escape(k) for k in sorted(header, key=len, reverse=True))
+    column_labels = "|".join(regex.escape(k) for k in sorted(header, key=len, reverse=True))
+    units = alternation([str(u) for u in run_together["units"]], "indicators.yaml:run_together.units")
     value = data["value"]
     gap = int(data["value_gap_chars"])
     # between a name and its value: a few letters, never a digit, space or punctuation
@@ -204,18 +205,17 @@ def _patterns() -> _Patterns:
                                    + _words(results, "lead_words", "results.") + ")+"),
         results_reject=compile_verbose(results["reject_names"], "indicators.yaml:reject_names"),
         results_max_name=int(results["max_name_chars"]),
-        rt_header=regex.compile("(?:" + _labels + "){3,}"),
-        rt_label=regex.compile(_labels),
+        rt_header=regex.compile("(?:" + column_labels + "){3,}"),
+        rt_label=regex.compile(column_labels),
         rt_needle=re.compile("|".join(re.escape(k) for k, v in header.items() if v == "name")),
         rt_category=regex.compile("(?:" + category + r")(?:\(\d{1,3}(?:\.\d{1,2})?分\))?"),
-        rt_units=alternation([str(u) for u in run_together["units"]], "indicators.yaml:run_together.units"),
+        rt_units=units,
         rt_end=regex.compile(alternation([str(w) for w in run_together["end_words"]],
                                          "indicators.yaml:run_together.end_words")),
         rt_max_name=int(run_together["max_name_chars"]),
         rt_max_phrase=int(run_together["max_phrase_chars"]),
-        target_actual=compile_verbose(results["target_actual"].replace(
-            "{units}", alternation([str(u) for u in run_together["units"]], "run_together.units")),
-            "indicators.yaml:results.target_actual"),
+        target_actual=compile_verbose(results["target_actual"].replace("{units}", units),
+                                      "indicators.yaml:results.target_actual"),
         line_opening=regex.compile(r"[ \t]*(?:" + marker + r")?[ \t]*(?P<category>" + category
                                    + r")?[ \t]*[。.:]?[ \t]*", regex.VERBOSE),
     )
@@ -288,6 +288,19 @@ def _category_level(name: str) -> int | None:
     if k in pats.level2_words:
         return 2
     return None
+
+
+def _enter_category(word: str, level1: str | None, level2: str | None,
+                    pats: _Patterns) -> tuple[str | None, str | None] | None:
+    """The (level1, level2) after category word ``word`` in a form's rows, or None when ``word``
+    is no category. A 一级 word opens a new level1 when it carries points or none is open;
+    otherwise (成本指标 under 产出指标(50分), 满意度指标 after 满意度指标(10分)) it is the 二级."""
+    lvl = _category_level(word)
+    if lvl is None:
+        return None
+    if lvl == 1 and (pats.points_suffix.search(word) or level1 is None):
+        return _clean_level(word), None
+    return level1, _clean_level(word)
 
 
 def _marker_style(marker: str) -> str:
@@ -639,16 +652,9 @@ def _flattened_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
         k = 0
         while k < len(tokens):
             word = words[k]
-            lvl = _category_level(word)
-            has_points = bool(pats.points_suffix.search(word))
-            # a 一级 word opens a new level1 when it carries points or none is open; otherwise
-            # (成本指标 under 产出指标(50分), 满意度指标 after 满意度指标(10分)) it is the 二级
-            if lvl == 1 and (has_points or level1 is None):
-                level1, level2 = _clean_level(word), None
-                k += 1
-                continue
-            if lvl is not None:
-                level2 = _clean_level(word)
+            levels = _enter_category(word, level1, level2, pats)
+            if levels is not None:
+                level1, level2 = levels
                 k += 1
                 continue
             if (k + 4 < len(tokens) and _HAS_WORD.search(word)
@@ -688,16 +694,14 @@ def _run_together_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
     patterns/indicators.yaml); the header's labels give the columns and their order."""
     out: list[Indicator] = []
     norm = doc.norm
-    heads, after = [], 0
+    heads: list[regex.Match[str]] = []
     for needle in pats.rt_needle.finditer(norm):  # cheap: a header holds a name-column label
-        if needle.start() < after:
+        if heads and needle.start() < heads[-1].end():
             continue
-        window = max(after, needle.start() - 40)
-        head = next((h for h in pats.rt_header.finditer(norm, window, needle.end() + 80)
-                     if h.start() <= needle.start() < h.end()), None)
-        if head:
+        head = pats.rt_header.search(norm, max(needle.start() - 40, heads[-1].end() if heads else 0),
+                                     needle.end() + 80)
+        if head and head.start() <= needle.start() < head.end():
             heads.append(head)
-            after = head.end()
     for head in heads:
         fields = [pats.header[_key(m.group())] for m in pats.rt_label.finditer(norm, head.start(), head.end())]
         if "name" not in fields:
@@ -710,23 +714,20 @@ def _run_together_rows(doc: Document, pats: _Patterns) -> list[Indicator]:
         line_end = len(norm) if line_end < 0 else line_end
         stop = pats.rt_end.search(norm, head.end(), line_end)
         limit = stop.start() if stop else line_end
-        # the note column's label may be longer than the lexicon's (未完成原因及拟采取的改进措施)
         pos = head.end()
         level1: str | None = None
         level2: str | None = None
         while pos < limit:
             category = pats.rt_category.match(norm, pos, limit)
             if category:
-                word = category.group()
-                if _category_level(word) == 1 and (pats.points_suffix.search(word) or level1 is None):
-                    level1, level2 = _clean_level(word), None
-                else:
-                    level2 = _clean_level(word)
+                level1, level2 = _enter_category(category.group(), level1, level2, pats)
                 pos = category.end()
                 continue
             m = row.match(norm, pos, limit)
             if not m:
-                pos += 1  # text the grid does not explain (a note cell): look further
+                # text the grid does not explain: the rest of a note column's label that is
+                # longer than the lexicon's (未完成原因及拟采取的改进措施), a note cell
+                pos += 1
                 continue
             cells = {c: _printed(doc, *m.span(c)) for c in columns}
             target, actual = cells.get("target"), cells.get("actual")
@@ -1176,11 +1177,8 @@ def _target_actual_pairs(doc: Document, ls: int, le: int, pats: _Patterns,
     opening = pats.line_opening.match(norm, ls, le)
     start = opening.end() if opening else ls
     if opening and opening.group("category"):
-        word = opening.group("category")
-        if _category_level(word) == 1:
-            level1, level2 = _clean_level(word), None
-        else:
-            level2 = _clean_level(word)
+        level1, level2 = _enter_category(opening.group("category"), level1, level2, pats) \
+            or (level1, level2)
     out: list[Indicator] = []
     for m in pats.target_actual.finditer(norm, start, le):
         name = _clean_name(_printed(doc, *m.span("name")))

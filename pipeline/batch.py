@@ -109,6 +109,7 @@ def plan_chunks(paths: Sequence[str], workers: int, per_worker: int = 4) -> list
     current: list[str] = []
     spent = 0.0
     for path, seconds in zip(paths, cost):
+        # (a sum of float costs that should equal the budget may exceed it by a rounding error)
         if current and (spent + seconds > budget * 1.0001 or len(current) >= MAX_CHUNK_FILES):
             planned.append(current)
             current, spent = [], 0.0

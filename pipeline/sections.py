@@ -100,8 +100,7 @@ class _Patterns:
     inline: re.Pattern[str]          # a Chinese marker anywhere (run-on lines)
     inline_after: re.Pattern[str]     # what may stand just before an inline marker, up to it
     inline_finals: re.Pattern[str]    # a word that ends an inline heading's title
-    inline_min_line: int
-    long_line: re.Pattern[str]        # a line at least inline_min_line long
+    long_line: re.Pattern[str]        # a line at least run_on.min_line_chars long
     inline_max_title: int
 
 
@@ -171,7 +170,6 @@ def _patterns() -> _Patterns:
         inline_after=_compile_re("(?:" + run_on["after"] + ")[ \t]*(?=[一二三四五六七八九十(])",
                                  f"{where}:run_on.after"),
         inline_finals=re.compile(finals),
-        inline_min_line=int(run_on["min_line_chars"]),
         long_line=re.compile("^[^\n]{%d,}" % int(run_on["min_line_chars"]), re.MULTILINE),
         inline_max_title=int(run_on["max_title_chars"]),
     )
