@@ -69,8 +69,10 @@ class BudgetRow:
 @dataclass(frozen=True)
 class _Patterns:
     row_label: regex.Pattern[str]
+    row_words: tuple[str, ...]
+    row_core: str                      # what every row label contains: searched before the regex
     row_end: regex.Pattern[str]
-    column_label: regex.Pattern[str]
+    column_label: re.Pattern[str]
     column_of: dict[str, str]
     header_window: int
     yuan_unit: regex.Pattern[str]
@@ -83,6 +85,8 @@ def _patterns() -> _Patterns:
     where = "budget_form.yaml"
     require(data, "row_labels", "row_ends", "columns", "header_window", "yuan_unit",
             "default_multiplier", where=where)
+    if not _common_part(tuple(str(w) for w in data["row_labels"])):
+        raise ValueError(f"{where}: the row labels must share some text (资金总额, 年度资金总额 …)")
     unknown = set(data["columns"]) - set(COLUMNS)
     if unknown:
         raise ValueError(f"{where}: unknown columns {sorted(unknown)} (known: {COLUMNS})")
@@ -90,9 +94,11 @@ def _patterns() -> _Patterns:
                  for label in labels}
     return _Patterns(
         row_label=regex.compile(alternation(data["row_labels"], f"{where}:row_labels")),
+        row_words=tuple(str(w) for w in data["row_labels"]),
+        row_core=_common_part(tuple(str(w) for w in data["row_labels"])),
         row_end=regex.compile(alternation(data["row_ends"], f"{where}:row_ends")),
-        column_label=regex.compile(alternation(sorted(column_of, key=len, reverse=True),
-                                               f"{where}:columns")),
+        # plain words, searched with the standard library's re (cheaper than regex here)
+        column_label=re.compile("|".join(map(re.escape, sorted(column_of, key=len, reverse=True)))),
         column_of=column_of,
         header_window=int(data["header_window"]),
         yuan_unit=compile_verbose(data["yuan_unit"], f"{where}:yuan_unit"),
@@ -104,7 +110,7 @@ def read_budget_row(doc: Document) -> BudgetRow | None:
     """The first form budget row of ``doc`` whose cells can be placed, or None."""
     pat = _patterns()
     norm = doc.norm
-    for m in pat.row_label.finditer(norm):
+    for m in _row_labels(norm, pat):
         header_start = max(0, m.start() - pat.header_window)
         columns = _header(norm, header_start, m.start(), pat)
         if "executed" not in columns:
@@ -119,6 +125,36 @@ def read_budget_row(doc: Document) -> BudgetRow | None:
         if row is not None and row.value("executed"):
             return row
     return None
+
+
+def _row_labels(norm: str, pat: _Patterns) -> list[regex.Match[str]]:
+    """Every row label in ``norm``, in order. A plain search for the part all labels share
+    (资金总) finds where one may stand (most reports have none); the regex confirms it there."""
+    found: list[regex.Match[str]] = []
+    reach = max(map(len, pat.row_words))
+    i = norm.find(pat.row_core)
+    while i >= 0:
+        if not found or i >= found[-1].end():
+            m = pat.row_label.search(norm, max(0, i - reach), min(len(norm), i + reach))
+            if m and m.start() <= i < m.end():
+                found.append(m)
+        i = norm.find(pat.row_core, i + 1)
+    return found
+
+
+def _common_part(words: tuple[str, ...]) -> str:
+    """The longest text every word contains (资金总 of 年度资金总额, 资金总额 …), or "" when none.
+
+    >>> _common_part(("年度资金总额", "资金总额", "项目资金总计"))
+    '资金总'
+    """
+    shortest = min(words, key=len)
+    for size in range(len(shortest), 0, -1):
+        for k in range(len(shortest) - size + 1):
+            part = shortest[k:k + size]
+            if all(part in w for w in words):
+                return part
+    return ""
 
 
 def _header(norm: str, start: int, end: int, pat: _Patterns) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,11 @@ REPORT_FIELDS = ("unit_name", "province", "city", "county", "township", "fiscal_
                  "report_kind", "report_date", "total_score", "grade")
 KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                "budget_execution_rate")
+# The money figures, in the order a clause's label is tried against them
+MONEY_FIGURES = ("basic_expenditure", "project_expenditure", "income_total", "expenditure_total")
 _CJK_ONLY = regex.compile(r"[\u4e00-\u9fff()]+")
 _NUMBER = regex.compile(r"\d+(?:\.\d+)?")
+_YEAR = re.compile(r"20\d\d")  # where an Arabic date may begin (a cheap scan before the date regex)
 _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -101,7 +105,6 @@ class _Patterns:
     portal_date: regex.Pattern[str]
     portal_rank: dict[str, int]
     date_rejects: regex.Pattern[str]
-    signature_inline: regex.Pattern[str]  # an organisation's name right before a date
     signature_window: int
     signature_lines: int
     signature_max: int
@@ -205,8 +208,6 @@ def _patterns() -> _Patterns:
             + f"\n)(?P<when>{date_value}\n)", "report.yaml:date.portal"),
         portal_rank={w: i for i, w in enumerate(date["portal_labels"])},
         date_rejects=regex.compile(_words(date, "reject_context", "date")),
-        signature_inline=compile_verbose(date["signature_inline"].replace("ORG_SUFFIX", suffixes),
-                                         "report.yaml:date.signature_inline"),
         signature_window=int(date["signature_window"]),
         signature_lines=int(date["signature_lines"]),
         signature_max=int(date["signature_max_line_chars"]),
@@ -723,19 +724,20 @@ def _date_line(line: _Line, pat: _Patterns) -> str | None:
 
 def _inline_signature_date(doc: Document, pat: _Patterns) -> Fact | None:
     """The date of a signature run into the text (``…中江县水利局2022年12月30日绩效目标自评表…``):
-    the last organisation-then-date near the end of the body."""
+    the last date near the end of the body that directly follows an organisation's name."""
     norm = doc.norm
     end = doc.body_end if 0 <= doc.body_end <= len(norm) else len(norm)
     # the appended form may begin right after the signature: look a little past body_end too
     stop = min(len(norm), end + 200)
     found = None
-    for m in pat.signature_inline.finditer(norm, max(0, end - pat.signature_window), stop):
-        d = pat.date.match(norm, m.end())
-        if d is None or not d.group("d"):
+    for y in _YEAR.finditer(norm, max(0, end - pat.signature_window), stop):
+        d = pat.date.match(norm, y.start())
+        if d is None or not d.group("d") or not pat.org_suffix_end.search(norm, max(0, d.start() - 12),
+                                                             d.start()):
             continue
-        after = norm[d.end():d.end() + 6]
-        if pat.date_rejects.match(after) or pat.date_rejects.search(m.group(0)):
-            continue
+        before = norm[max(0, d.start() - 30):d.start()]
+        if pat.date_rejects.search(before[-8:]) or pat.date_rejects.match(norm, d.end()):
+            continue  # 县财政局2022年12月30日印发了: another event
         iso = _iso(d)
         if iso:
             found = (iso, d)
@@ -907,8 +909,7 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
     components when only the components are printed.
     """
     norm = doc.norm
-    money_figures = ("basic_expenditure", "project_expenditure", "income_total",
-                     "expenditure_total")
+    money_figures = MONEY_FIGURES
     cands: list[_Candidate] = []
     for a in sorted(amounts, key=lambda a: a.start):
         if not (0 <= a.start < len(norm)) or a.value_yuan is None:

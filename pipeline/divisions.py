@@ -469,21 +469,14 @@ def resolve_township(name: str, within: Division | None = None,
         return candidates[0] if len(candidates) == 1 else None
     if not candidates:
         return None
-    named = _named_places(text_hint) if text_hint else None
+    hint = text_hint or ""
     if len(candidates) == 1:
         only = candidates[0]
-        if named and not named & {only.county, only.city, only.province} - {None}:
-            return None
-        return only
-    if not named:
-        return None
-    fits = [d for d in candidates if d.county in named or (d.county is None and d.city in named)]
-    if not fits:
-        fits = [d for d in candidates if d.city in named]
+        places = [n for n in (only.county, only.city, only.province) if n]
+        if not hint or any(n in hint for n in places) or not find_names(hint):
+            return only
+        return None  # the text names divisions, none of them this township's
+    fits = [d for d in candidates if hint and (own := d.county or d.city) and own in hint]
+    if not fits and hint:
+        fits = [d for d in candidates if d.city and d.city in hint]
     return fits[0] if len(fits) == 1 else None
-
-
-def _named_places(text: str) -> set[str]:
-    """Full names of the divisions a text names (each normalised to its row's own name)."""
-    return {h.name if h.name in load_divisions().full else h.divisions[0].name
-            for h in find_names(text)}

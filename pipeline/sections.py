@@ -45,6 +45,10 @@ _MIN_PARTS = 2
 _TOC_TAIL = 40
 # What ends the heading phrase of a marker in the middle of a run-on line
 _PHRASE_END = re.compile(r"[\s,.;:!?。、]")
+# What a table of contents' title contains (目录, 目 录): a cheap test before the line scan
+_TOC_HINT = re.compile(r"目[ \t]*录")
+# What every Chinese marker (一、 （一）) contains: a cheap test before the run-on line scan
+_INLINE_HINT = re.compile(r"[一二三四五六七八九十][ \t]*[、.]|\([ \t]*[一二三四五六七八九十]")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -309,7 +313,7 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
     norm = doc.norm
     limit = max(0, min(doc.body_end, len(norm)))
     found: list[_Candidate] = []
-    tocs = _toc_spans(doc, pat, limit) if "录" in norm else []
+    tocs = _toc_spans(doc, pat, limit) if _TOC_HINT.search(norm) else []
     for m in pat.candidate.finditer(norm, 0, limit):
         family = m.lastgroup or ""  # the family's wrapping group is the last to close
         start, marker_end = m.start(family), m.end(family)
@@ -349,7 +353,7 @@ def _candidates(doc: Document, pat: _Patterns) -> list[_Candidate]:
         title_end = stop.start() if stop else title_line_end
         run_on = bool(stop) and bool(norm[stop.end():title_line_end].strip())
         title = _clean_title(doc, title_start, title_end, pat.title_trailing)
-        if pat.file_name_title.search(title):
+        if "." in title and pat.file_name_title.search(title):
             continue  # a file name printed as a line (三、绩效分析及评价结论.doc)
         punct_group = f"{family}_punct"
         punct = (m.group(punct_group) or "") if punct_group in pat.candidate.groupindex else ""
@@ -400,6 +404,8 @@ def _inline_candidates(doc: Document, pat: _Patterns, limit: int) -> list[_Candi
         line_end = line.end()
         # a marker at the line's start (after its indentation) is a line-start candidate already
         text_start = line.start() + len(line.group()) - len(line.group().lstrip(" \t"))
+        if not _INLINE_HINT.search(norm, text_start + 1, line_end):
+            continue  # no Chinese marker anywhere in the line (most long paragraphs)
         # only a marker right after a sentence end or a heading phrase can open a heading: find
         # those places first (rarer than markers), then the marker there
         markers = [m for lead in pat.inline_after.finditer(norm, text_start + 1, line_end)
@@ -598,9 +604,14 @@ def _with_unnumbered(found: list[tuple[_Candidate, int, str]], doc: Document, pa
     lost ones, at the same level.
     """
     added: list[tuple[_Candidate, int, str]] = []
-    for i, (c, level, _rule) in enumerate(found):
-        prev = next((p for p in reversed(found[:i]) if p[1] <= level), None)
-        if prev is None or prev[1] != level or prev[0].family != c.family:
+    last: dict[int, tuple[_Candidate, int, str]] = {}  # the latest heading of each level
+    for item in found:
+        c, level, _rule = item
+        prev = last.get(level)
+        last[level] = item
+        for lower in [lv for lv in last if lv > level]:
+            del last[lower]  # a new heading closes the sequences below it
+        if prev is None or prev[0].family != c.family:
             continue
         missing = c.value - prev[0].value - 1
         if not 0 < missing <= _MAX_SKIP:
