@@ -73,6 +73,7 @@ class _Patterns:
     row_core: str                      # what every row label contains: searched before the regex
     row_end: regex.Pattern[str]
     column_label: re.Pattern[str]
+    executed_label: re.Pattern[str]    # the labels of the executed column alone
     column_of: dict[str, str]
     header_window: int
     yuan_unit: regex.Pattern[str]
@@ -88,6 +89,8 @@ def _patterns() -> _Patterns:
     if not _common_part(tuple(str(w) for w in data["row_labels"])):
         raise ValueError(f"{where}: the row labels must share some text (资金总额, 年度资金总额 …)")
     unknown = set(data["columns"]) - set(COLUMNS)
+    if not data["columns"].get("executed"):
+        raise ValueError(f"{where}: columns.executed needs at least one label (全年执行数 …)")
     if unknown:
         raise ValueError(f"{where}: unknown columns {sorted(unknown)} (known: {COLUMNS})")
     column_of = {str(label): column for column, labels in data["columns"].items()
@@ -100,6 +103,7 @@ def _patterns() -> _Patterns:
         # plain words, searched with the standard library's re (cheaper than regex here)
         column_label=re.compile("|".join(map(re.escape, sorted(column_of, key=len, reverse=True)))),
         column_of=column_of,
+        executed_label=re.compile("|".join(map(re.escape, data["columns"]["executed"]))),
         header_window=int(data["header_window"]),
         yuan_unit=compile_verbose(data["yuan_unit"], f"{where}:yuan_unit"),
         default_multiplier=int(data["default_multiplier"]),
@@ -112,6 +116,8 @@ def read_budget_row(doc: Document) -> BudgetRow | None:
     norm = doc.norm
     for m in _row_labels(norm, pat):
         header_start = max(0, m.start() - pat.header_window)
+        if not pat.executed_label.search(norm, header_start, m.start()):
+            continue  # no 全年执行数 column: not a budget row's header (a form's 资金总额 column)
         columns = _header(norm, header_start, m.start(), pat)
         if "executed" not in columns:
             continue

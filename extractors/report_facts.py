@@ -115,6 +115,7 @@ class _Patterns:
     kf_context: int
     kf_clause: regex.Pattern[str]
     kf_triggers: regex.Pattern[str]
+    rate_words: re.Pattern[str]
     kf_rejects: regex.Pattern[str]
     rate_rejects: regex.Pattern[str]
     funds: tuple[tuple[str, str], ...]
@@ -224,6 +225,11 @@ def _patterns() -> _Patterns:
         # the clause before a number: everything back to the last clause break
         kf_clause=regex.compile("(?r)[^" + regex.escape(str(kf["clause_breaks"])) + "]*"),
         kf_triggers=regex.compile(_words(kf, "trigger_words", "key_figures")),
+        # the trigger words the rate's labels are written with (执行率): a percentage with none
+        # of them before it, nor in its label, is not looked at further
+        rate_words=re.compile("|".join(
+            re.escape(w) for w in kf["trigger_words"]
+            if any(w in e["regex"] for e in kf["labels"]["budget_execution_rate"]))),
         kf_rejects=regex.compile(_words(kf, "reject_context", "key_figures")),
         rate_rejects=regex.compile(_words(kf, "rate_reject_context", "key_figures")),
         funds=tuple((str(k), str(v)) for k, v in kf["funds"].items()),
@@ -964,7 +970,11 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
         expenditure = _form_fact(doc, "expenditure_total", form, "executed")
     facts += [f for f in (income, expenditure, basic, project) if f is not None]
     rates = []
+    context = pat.kf_context
     for p in sorted(percentages, key=lambda p: p.start):
+        if not pat.rate_words.search(norm, max(0, p.start - context), p.start) and not (
+                p.label and pat.rate_words.search(p.label)):
+            continue  # no word a rate's label is written with: cannot be the execution rate
         if 0 <= p.start < len(norm) and p.value is not None:
             found = _classify(norm, p.start, p.label, ("budget_execution_rate",), pat)
             if found:

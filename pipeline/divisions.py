@@ -400,10 +400,13 @@ class TownshipTable:
     by_key: dict[tuple[str, str], list[tuple[str, str, str]]]
     parents: dict[str, Division]   # county (or prefecture) code -> its row
 
-    def divisions(self, key: tuple[str, str]) -> tuple[Division, ...]:
-        """The townships whose names have ``key``, with their county, city and province."""
+    def divisions(self, key: tuple[str, str], within: str = "") -> tuple[Division, ...]:
+        """The townships whose names have ``key`` (and whose codes start with ``within``), with
+        their county, city and province."""
         out = []
         for code, parent_code, name in self.by_key.get(key, ()):
+            if not code.startswith(within):
+                continue
             p = self.parents[parent_code]
             out.append(Division(code, p.province, p.city, p.county, name, p.source))
         return tuple(out)
@@ -460,13 +463,11 @@ def resolve_township(name: str, within: Division | None = None,
     '兴和县'
     """
     key = township_key((name or "").strip())
-    candidates = load_townships().divisions(key)
     if within is not None:
-        if within.level == "county":
-            candidates = tuple(d for d in candidates if d.code[:6] == within.code[:6])
-        else:
-            candidates = tuple(d for d in candidates if d.code[:4] == within.code[:4])
+        prefix = within.code[:6] if within.level == "county" else within.code[:4]
+        candidates = load_townships().divisions(key, prefix)
         return candidates[0] if len(candidates) == 1 else None
+    candidates = load_townships().divisions(key)
     if not candidates:
         return None
     hint = text_hint or ""

@@ -104,7 +104,7 @@ class _Patterns:
     inline: re.Pattern[str]          # a Chinese marker anywhere (run-on lines)
     inline_after: re.Pattern[str]     # what may stand just before an inline marker, up to it
     inline_finals: re.Pattern[str]    # a word that ends an inline heading's title
-    long_line: re.Pattern[str]        # a line at least run_on.min_line_chars long
+    inline_min_line: int              # run_on.min_line_chars: a line this long may be run-on
     inline_max_title: int
     toc_title: re.Pattern[str]        # the 目录 line opening a table of contents
     toc_page: re.Pattern[str]         # a page number ending a table-of-contents entry
@@ -183,7 +183,7 @@ def _patterns() -> _Patterns:
         inline_after=_compile_re("(?:" + run_on["after"] + ")[ \t]*(?=[一二三四五六七八九十(])",
                                  f"{where}:run_on.after"),
         inline_finals=re.compile(finals),
-        long_line=re.compile("^[^\n]{%d,}" % int(run_on["min_line_chars"]), re.MULTILINE),
+        inline_min_line=int(run_on["min_line_chars"]),
         inline_max_title=int(run_on["max_title_chars"]),
         toc_title=_compile_re(toc["title"], f"{where}:toc.title"),
         toc_page=_compile_re(toc["page_number"], f"{where}:toc.page_number"),
@@ -395,15 +395,26 @@ def _toc_spans(doc: Document, pat: _Patterns, limit: int) -> list[tuple[int, int
     return spans
 
 
+def _long_lines(norm: str, limit: int, min_chars: int) -> list[tuple[int, str]]:
+    """(start, text) of the lines of ``norm[:limit]`` at least ``min_chars`` long (one split:
+    twice as fast as a line regex on a report of short paragraphs)."""
+    out, pos = [], 0
+    for line in norm[:limit].split("\n"):
+        if len(line) >= min_chars:
+            out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
 def _inline_candidates(doc: Document, pat: _Patterns, limit: int) -> list[_Candidate]:
     """Chinese markers in the middle of run-on lines (at least ``run_on.min_line_chars`` long)
     that follow a sentence end or a heading phrase and open a short heading phrase."""
     norm = doc.norm
     found: list[_Candidate] = []
-    for line in pat.long_line.finditer(norm, 0, limit):
-        line_end = line.end()
+    for line_start, line in _long_lines(norm, limit, pat.inline_min_line):
+        line_end = line_start + len(line)
         # a marker at the line's start (after its indentation) is a line-start candidate already
-        text_start = line.start() + len(line.group()) - len(line.group().lstrip(" \t"))
+        text_start = line_start + len(line) - len(line.lstrip(" \t"))
         if not _INLINE_HINT.search(norm, text_start + 1, line_end):
             continue  # no Chinese marker anywhere in the line (most long paragraphs)
         # only a marker right after a sentence end or a heading phrase can open a heading: find
@@ -450,8 +461,11 @@ class _Numbering:
     open: dict[str, bool] = field(default_factory=lambda: {t: False for t in _TIERS})
     items: dict[str, int] = field(default_factory=dict)
     enclosure: bool = False
+    skipped: bool = False  # a heading skipped numbers (一、 … 三、): lost headings may stand between
 
     def accept(self, tier: str, value: int) -> None:
+        if self.open[tier] and value > self.expected[tier]:
+            self.skipped = True
         self.expected[tier] = value + 1
         self.open[tier] = True
         for lower in _TIERS[_TIERS.index(tier) + 1:]:
@@ -556,13 +570,14 @@ def segment(doc: Document) -> list[Section]:
     candidates = _candidates(doc, pat)
     parts = sum(1 for c in candidates if c.family == "part") >= _MIN_PARTS
     level_of = {"P": 1, "A": 2, "B": 3} if parts else {"P": 0, "A": 1, "B": 2}
-    found = _accepted(candidates, doc, pat, parts, level_of, arabic_top=False)
+    found, skipped = _accepted(candidates, doc, pat, parts, level_of, arabic_top=False)
     if (not parts and not any(c.family == "cn_top" for c, _, _ in found)
             and sum(1 for c in candidates if c.family == "ar_top") >= 2):
-        arabic = _accepted(candidates, doc, pat, parts, level_of, arabic_top=True)
+        arabic, arabic_skipped = _accepted(candidates, doc, pat, parts, level_of, arabic_top=True)
         if sum(1 for c, _, _ in arabic if c.family == "ar_top") >= 2:
-            found = arabic
-    found = _with_unnumbered(found, doc, pat)
+            found, skipped = arabic, arabic_skipped
+    if skipped:
+        found = _with_unnumbered(found, doc, pat)
 
     sections: list[Section] = []
     first_level1 = True
@@ -583,15 +598,17 @@ def segment(doc: Document) -> list[Section]:
 
 
 def _accepted(candidates: list[_Candidate], doc: Document, pat: _Patterns, parts: bool,
-              level_of: dict[str, int], arabic_top: bool) -> list[tuple[_Candidate, int, str]]:
-    """(candidate, level, rule) of every candidate the numbering accepts, top to bottom."""
+              level_of: dict[str, int], arabic_top: bool
+              ) -> tuple[list[tuple[_Candidate, int, str]], bool]:
+    """(candidate, level, rule) of every candidate the numbering accepts, top to bottom, and
+    whether some accepted heading skipped numbers."""
     state = _Numbering()
     found: list[tuple[_Candidate, int, str]] = []
     for c in candidates:
         rule = _decide(c, state, doc, pat, parts, arabic_top)
         if rule is not None and 1 <= level_of[_TIER[c.family]] <= 2:
             found.append((c, level_of[_TIER[c.family]], rule))
-    return found
+    return found, state.skipped
 
 
 def _with_unnumbered(found: list[tuple[_Candidate, int, str]], doc: Document, pat: _Patterns
