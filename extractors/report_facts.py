@@ -36,6 +36,8 @@ REPORT_FIELDS = ("unit_name", "province", "city", "county", "township", "fiscal_
                  "report_kind", "report_date", "total_score", "grade")
 KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
                "budget_execution_rate")
+# The 统计用区划代码 of the unit's places (12 digits each), and which code table they come from
+DIVISION_CODES = ("province_code", "city_code", "county_code", "township_code", "division_scheme")
 # The money figures, in the order a clause's label is tried against them
 MONEY_FIGURES = ("basic_expenditure", "project_expenditure", "income_total", "expenditure_total")
 _CJK_ONLY = regex.compile(r"[\u4e00-\u9fff()]+")
@@ -567,6 +569,24 @@ def _place_facts(doc: Document, unit: tuple[str, int, str] | None, head_end: int
         official = township.township if township is not None else township_m.group("name")
         facts.append(_fact("township", official, doc, s, s + len(township_m.group("name")),
                            "unit_name.township"))
+    if division is None and "province" in printed:
+        division = printed["province"].divisions[0]  # only the province is known
+    facts += _code_facts(township or division)
+    return facts
+
+
+def _code_facts(division: divisions.Division | None) -> list[Fact]:
+    """The 统计用区划代码 of every level the resolved division names (inferred: no span).
+
+    >>> [(f.field, f.value) for f in _code_facts(divisions.resolve_township("广普镇"))][1:]
+    [('county_code', '500120000000'), ('township_code', '500120106000'), ('division_scheme', 'stats2023')]
+    """
+    if division is None:
+        return []
+    facts = [Fact(f"{level}_code", code, -1, -1, "", f"divisions.{division.source}")
+             for level in ("province", "city", "county", "township")
+             if (code := division.code_of(level)) is not None]
+    facts.append(Fact("division_scheme", division.source, -1, -1, "", "divisions.table"))
     return facts
 
 
@@ -1046,5 +1066,5 @@ def extract_report_facts(doc: Document, sections: list[Section], amounts: list[A
             facts.append(fact)
     facts += _key_figures(doc, amounts, percentages, indicators,
                           str(kind.value) if kind else None, pat)
-    order = {name: i for i, name in enumerate(REPORT_FIELDS + KEY_FIGURES)}
+    order = {name: i for i, name in enumerate(REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES)}
     return sorted(facts, key=lambda f: order.get(f.field, len(order)))

@@ -165,6 +165,25 @@ def check_rates_and_scores_in_range(facts: list[Fact]) -> list[Check]:
     return checks
 
 
+def check_township_resolved(facts: list[Fact]) -> list[Check]:
+    """A township named by the unit but not found in the township table is flagged, not guessed
+    (a name borne by several townships with no county to tell them apart, a township merged away
+    since the table's vintage, a misprint).
+
+    >>> check_township_resolved([Fact("township", "城关镇")])[0].status
+    'warn'
+    >>> check_township_resolved([Fact("township", "广普镇"), Fact("township_code", "500120106000")])
+    []
+    """
+    township = next((f for f in facts if f.field == "township" and f.value), None)
+    if township is None or any(f.field == "township_code" and f.value for f in facts):
+        return []
+    return [Check("township_resolved", "warn",
+                  f"the township {township.value} is not in the division table under the unit's "
+                  "county (or its name is shared and no county tells which): no township code",
+                  {"township": township.value})]
+
+
 def check_report(facts: list[Fact], amounts: list[Amount], percentages: list[Percentage],
                  indicators: list[Indicator]) -> list[Check]:
     """Every applicable consistency check of one report, in a fixed order.
@@ -183,4 +202,5 @@ def check_report(facts: list[Fact], amounts: list[Amount], percentages: list[Per
             + check_indicator_score_sum(facts, indicators)
             + check_indicator_scores_within_max(indicators)
             + check_max_score_sum(indicators)
-            + check_rates_and_scores_in_range(facts))
+            + check_rates_and_scores_in_range(facts)
+            + check_township_resolved(facts))

@@ -37,7 +37,8 @@ S, I, F, B = "string", "Int64", "float64", "boolean"
 SCHEMAS: dict[str, dict[str, str]] = {
     "reports": {"report_id": S, "source": S, "format": S, "encoding": S, "n_chars": I,
                 "body_end": I, "unit_name": S, "province": S, "city": S, "county": S,
-                "township": S, "fiscal_year": I, "report_kind": S, "report_date": S,
+                "township": S, "province_code": S, "city_code": S, "county_code": S,
+                "township_code": S, "division_scheme": S, "fiscal_year": I, "report_kind": S, "report_date": S,
                 "total_score": F, "grade": S, "income_total": F, "expenditure_total": F,
                 "basic_expenditure": F, "project_expenditure": F, "budget_execution_rate": F,
                 "n_sections": I, "n_amounts": I, "n_percentages": I, "n_indicators": I,

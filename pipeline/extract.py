@@ -19,16 +19,12 @@ import regex
 from extractors.amounts import extract_amounts
 from extractors.indicators import extract_indicators
 from extractors.percentages import extract_percentages
-from extractors.report_facts import extract_report_facts
+from extractors.report_facts import DIVISION_CODES, KEY_FIGURES, REPORT_FIELDS, extract_report_facts
 from pipeline.checks import Check, check_report
 from pipeline.document import Amount, Document, Fact, Indicator, Percentage, Section
 from pipeline.ingest import read_document
 from pipeline.sections import segment
 
-REPORT_FIELDS = ("unit_name", "province", "city", "county", "township", "fiscal_year",
-                 "report_kind", "report_date", "total_score", "grade")
-KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "project_expenditure",
-               "budget_execution_rate")
 # What a portal page says about itself (pipeline/readers/html.py), kept in ``reports``.
 PAGE_FIELDS = ("title", "published", "publisher", "index_no", "doc_no", "attachments")
 # Line breaks, for line=N of a text report (stdlib ``re`` lists them twice as fast as ``regex``).
@@ -185,7 +181,7 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                               "body_end": doc.body_end}
     for name in PAGE_FIELDS:
         report[name] = _clean(doc.metadata.get(name))
-    for name in REPORT_FIELDS + KEY_FIGURES:
+    for name in REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES:
         report[name] = _clean(ex.fact(name))
     report.update(n_sections=len(ex.sections), n_amounts=len(ex.amounts),
                   n_percentages=len(ex.percentages), n_indicators=len(ex.indicators),

@@ -13,7 +13,7 @@ from pipeline.document import Fact, Indicator
 @dataclass(frozen=True)
 class Example:
     name: str
-    facts: dict[str, float]
+    facts: dict[str, float | str]
     indicators: list[tuple[str, float | None, float | None]] = field(default_factory=list)
     expected: dict[str, str] = field(default_factory=dict)  # check -> status
     absent: tuple[str, ...] = ()                              # checks that must not be emitted
@@ -62,11 +62,16 @@ INCONSISTENT = [
     Example("rate_negative", {"budget_execution_rate": -1.0},
             expected={"budget_execution_rate_range": "fail"}),
     Example("score_above_100", {"total_score": 120.0}, expected={"total_score_range": "fail"}),
+    # issue 8: a township the division table does not resolve is flagged, never guessed
+    Example("township_not_resolved", {"township": "城关镇"}, expected={"township_resolved": "warn"}),
 ]
 
 NOT_APPLICABLE = [
     Example("nothing_to_compare", {"expenditure_total": 1.0},
             absent=("expenditure_components", "budget_execution_rate_range")),
+    Example("township_resolved_has_its_code",
+            {"township": "广普镇", "township_code": "500120106000"}, absent=("township_resolved",)),
+    Example("no_township", {"county": "渠县"}, absent=("township_resolved",)),
     Example("no_scored_indicators", {"total_score": 95.0}, [("a", None, None)],
             expected={"total_score_range": "ok"},
             absent=("indicator_score_sum", "indicator_score_within_max", "max_score_sum")),

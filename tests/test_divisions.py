@@ -178,3 +178,36 @@ def test_resolve_township(case: TownshipCase) -> None:
     assert got == case.expected
     if found is not None:
         assert found.code_of("township") == found.code and found.code_of("province") is not None
+
+
+def _tsv_rows(path) -> list[list[str]]:
+    lines = [ln.split("\t") for ln in path.read_text(encoding="utf-8").splitlines()
+             if ln and not ln.startswith("#")]
+    return lines[1:]  # after the header
+
+
+def test_seed_reports_carry_the_codes_of_the_vendored_source() -> None:
+    """Issue 8: every seed (all township units) has its 统计用区划代码 down to the township, and
+    each code is the one the source table gives for that name under that county; when the package
+    tarball is cached here, the codes are also checked against its own streets.csv."""
+    from pipeline.extract import extract_path
+    from scripts import build_divisions as build
+    from tests.conftest import SEEDS
+
+    counties = {(r[1], r[3]): r[0] for r in _tsv_rows(build.DIVISIONS_OUT) if r[3]}
+    townships = {(r[1], r[2]): r[0] for r in _tsv_rows(build.TOWNSHIPS_OUT)}
+    streets = None
+    if build.CACHE.is_file():
+        src = build.read_source(build.fetch_tarball(build.CACHE))
+        streets = {(s["areaCode"], s["name"]): s["code"] for s in src.streets}
+    seeds = sorted(SEEDS.glob("*.txt"))
+    assert len(seeds) == 5
+    for path in seeds:
+        report = {f.field: f.value for f in extract_path(path).facts}
+        county_code = counties[(report["province"], report["county"])]
+        assert report["county_code"] == county_code, path.name
+        assert report["township_code"] == townships[(county_code, report["township"])], path.name
+        assert report["province_code"] == county_code[:2] + "0" * 10
+        assert report["division_scheme"] == "stats2023"
+        if streets is not None:
+            assert streets[(county_code[:6], report["township"])] == report["township_code"][:9]
