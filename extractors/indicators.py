@@ -1082,6 +1082,8 @@ def _heading_item(doc: Document, ev: _Event, found: tuple[str, regex.Match[str]]
     points = _points(ev.match.group("points"), score)
     if points is not None:
         max_score = points
+        if points != _number(ev.match.group("points")):
+            rule += ".points_typo"  # 01分 beside 得分10分, read as 10: pipeline/checks names it
     if found and found[1].groupdict().get("full") and max_score is not None:
         score = max_score
     level1, level2 = _levels(label1, label2, [g for _, g in groups], pats)

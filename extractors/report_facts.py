@@ -38,6 +38,9 @@ KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "projec
                "budget_execution_rate")
 # The 统计用区划代码 of the unit's places (12 digits each), and which code table they come from
 DIVISION_CODES = ("province_code", "city_code", "county_code", "township_code", "division_scheme")
+# Every field a fact may have: the reports columns, plus what only the checks read (the points
+# of a scoring form's 年度资金总额 row)
+FACT_FIELDS = REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES + ("form_budget_points",)
 # The money figures, in the order a clause's label is tried against them
 MONEY_FIGURES = ("basic_expenditure", "project_expenditure", "income_total", "expenditure_total")
 _CJK_ONLY = regex.compile(r"[\u4e00-\u9fff()]+")
@@ -1015,6 +1018,11 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
         rate = _form_fact(doc, "budget_execution_rate", form, "rate")
     if rate is not None:
         facts.append(rate)
+    if form is not None and form.cell("points") is not None:
+        # the execution rate's own points (10 of the form's 100): the checks count them
+        points = form.cell("points")
+        facts.append(_fact("form_budget_points", points.value, doc, points.start, points.end,
+                           f"{form.rule}.points"))
     return facts
 
 
@@ -1066,5 +1074,5 @@ def extract_report_facts(doc: Document, sections: list[Section], amounts: list[A
             facts.append(fact)
     facts += _key_figures(doc, amounts, percentages, indicators,
                           str(kind.value) if kind else None, pat)
-    order = {name: i for i, name in enumerate(REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES)}
+    order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order.get(f.field, len(order)))

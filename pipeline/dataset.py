@@ -54,7 +54,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
                    "max_score": F, "score": F, "origin": S, "start": I, "end": I, "table_id": S,
                    "row_index": I, "rule": S, "where": S},
     "facts": {"report_id": S, "field": S, "value": S, "start": I, "end": I, "text": S, "rule": S},
-    "checks": {"report_id": S, "check": S, "status": S, "message": S},
+    "checks": {"report_id": S, "check_name": S, "severity": S, "expected": S, "found": S,
+               "message": S, "records": S},
     "texts": {"report_id": S, "source": S, "text": S},
     "errors": {"error_id": S, "source": S, "stage": S, "message": S},
     # one row per file a run has seen: what it held (sha256 of the bytes), which pipeline version
@@ -67,7 +68,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "reports": ["report_id"], "sections": ["report_id", "seq"],
     "amounts": ["report_id", "start"], "percentages": ["report_id", "start"],
     "indicators": ["report_id", "origin", "table_id", "row_index", "start", "name"],
-    "facts": ["report_id", "field"], "checks": ["report_id", "check"],
+    "facts": ["report_id", "field"], "checks": ["report_id", "check_name"],
     "texts": ["report_id"], "errors": ["source", "stage", "message"], "files": ["source"],
 }
 # tables whose rows belong to a report (deleted and re-inserted with it)
@@ -191,6 +192,8 @@ class Store:
             for col, kind in schema.items():  # a column added in a later version of jixiao
                 if col not in have:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {_quote(col)} {_SQL_TYPES[kind]}")
+            for col in sorted(have - set(schema)):  # one a later version renamed (checks.check)
+                self.con.execute(f"ALTER TABLE {table} DROP COLUMN {_quote(col)}")
 
     def _upgrade_legacy(self) -> None:
         """A dataset written by jixiao before the store (a DuckDB file rebuilt from Parquet on each

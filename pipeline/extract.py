@@ -185,7 +185,7 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
         report[name] = _clean(ex.fact(name))
     report.update(n_sections=len(ex.sections), n_amounts=len(ex.amounts),
                   n_percentages=len(ex.percentages), n_indicators=len(ex.indicators),
-                  n_checks_failed=sum(1 for c in ex.checks if c.status != "ok"),
+                  n_checks_failed=sum(1 for c in ex.checks if c.severity != "info"),
                   ocr=doc.ocr)
     rows: dict[str, list[dict[str, Any]]] = {"reports": [report]}
     rows["sections"] = [{"report_id": rid, **_fields(s), "where": prov.where(s.start)}
@@ -202,7 +202,8 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                           for i in ex.indicators]
     rows["facts"] = [{"report_id": rid, **_fields(f),
                       "value": None if f.value is None else str(f.value)} for f in ex.facts]
-    rows["checks"] = [{"report_id": rid, "check": c.check, "status": c.status,
-                       "message": c.message} for c in ex.checks]
+    rows["checks"] = [{"report_id": rid, "check_name": c.check_name, "severity": c.severity,
+                       "expected": c.expected, "found": c.found, "message": c.message,
+                       "records": c.records_json()} for c in ex.checks]
     rows["texts"] = [{"report_id": rid, "source": doc.source, "text": doc.text}]
     return rows

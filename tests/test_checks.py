@@ -1,5 +1,5 @@
-"""Consistency checks (pipeline/checks.py): each fires on an inconsistent report and stays ok on a
-consistent one; a check with nothing to compare is not emitted."""
+"""Consistency checks (pipeline/checks.py): each fires on an inconsistent report and passes (info)
+on a consistent one; a check with nothing to compare is not emitted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,16 +13,16 @@ from pipeline.document import Fact, Indicator
 @dataclass(frozen=True)
 class Example:
     name: str
-    facts: dict[str, float | str]
+    facts: dict[str, float | str | int]
     indicators: list[tuple[str, float | None, float | None]] = field(default_factory=list)
-    expected: dict[str, str] = field(default_factory=dict)  # check -> status
+    expected: dict[str, str] = field(default_factory=dict)  # check_name -> severity
     absent: tuple[str, ...] = ()                              # checks that must not be emitted
 
 
 def _run(example: Example) -> dict[str, Check]:
     facts = [Fact(k, v) for k, v in example.facts.items()]
     indicators = [Indicator(name, max_score=mx, score=sc) for name, mx, sc in example.indicators]
-    return {c.check: c for c in check_report(facts, [], [], indicators)}
+    return {c.check_name: c for c in check_report(facts, [], [], indicators)}
 
 
 # Built from the seeds' own figures.
@@ -31,18 +31,25 @@ SEEDS = [
     Example("rounding_within_tolerance",
             {"expenditure_total": 34020700.0, "basic_expenditure": 22077900.0,
              "project_expenditure": 11942700.0},
-            expected={"expenditure_components": "ok"}),
+            expected={"expenditure_components": "info"}),
     # gold 000: every indicator printed with full marks (sum 100) but 综合得分 99.09 → warn
     Example("full_marks_beside_lower_total", {"total_score": 99.09},
             [("a", 60.0, 60.0), ("b", 40.0, 40.0)],
-            expected={"indicator_score_sum": "warn", "max_score_sum": "ok",
-                      "indicator_score_within_max": "ok", "total_score_range": "ok"}),
+            expected={"indicator_score_sum": "warn", "max_score_sum": "info",
+                      "indicator_score_within_max": "info", "total_score_range": "info"}),
     # gold 001: scores sum to the stated 93.8; the unscored KPI table's weights are ignored
     Example("scored_family_only", {"total_score": 93.8},
             [("a", 50.0, 45.0), ("b", 50.0, 48.8), ("kpi", 90.0, None)],
-            expected={"indicator_score_sum": "ok", "max_score_sum": "ok"}),
+            expected={"indicator_score_sum": "info", "max_score_sum": "info"}),
+    Example("grade_matches_score", {"total_score": 95.5, "grade": "优"},
+            expected={"grade_matches_score": "info"}),
+    Example("report_written_the_year_after", {"fiscal_year": 2023, "report_date": "2024-03-27"},
+            expected={"fiscal_year_plausible": "info"}),
+    # a project form: indicators worth 90, the 年度资金总额 row's 分值 10
+    Example("form_budget_points_count", {"form_budget_points": 10.0},
+            [("a", 50.0, None), ("b", 40.0, None)], expected={"max_score_sum": "info"}),
     Example("rate_in_range", {"budget_execution_rate": 98.5},
-            expected={"budget_execution_rate_range": "ok"}),
+            expected={"budget_execution_rate_range": "info"}),
 ]
 
 INCONSISTENT = [
@@ -62,6 +69,11 @@ INCONSISTENT = [
     Example("rate_negative", {"budget_execution_rate": -1.0},
             expected={"budget_execution_rate_range": "fail"}),
     Example("score_above_100", {"total_score": 120.0}, expected={"total_score_range": "fail"}),
+    # issue 8: a grade that the national default bands do not give for the score
+    Example("grade_does_not_match_score", {"total_score": 85.0, "grade": "优"},
+            expected={"grade_matches_score": "warn"}),
+    Example("report_dated_before_its_year", {"fiscal_year": 2023, "report_date": "2022-04-01"},
+            expected={"fiscal_year_plausible": "warn"}),
     # issue 8: a township the division table does not resolve is flagged, never guessed
     Example("township_not_resolved", {"township": "城关镇"}, expected={"township_resolved": "warn"}),
 ]
@@ -73,14 +85,14 @@ NOT_APPLICABLE = [
             {"township": "广普镇", "township_code": "500120106000"}, absent=("township_resolved",)),
     Example("no_township", {"county": "渠县"}, absent=("township_resolved",)),
     Example("no_scored_indicators", {"total_score": 95.0}, [("a", None, None)],
-            expected={"total_score_range": "ok"},
+            expected={"total_score_range": "info"},
             absent=("indicator_score_sum", "indicator_score_within_max", "max_score_sum")),
 ]
 
 
 @pytest.mark.parametrize("example", SEEDS + INCONSISTENT + NOT_APPLICABLE, ids=lambda e: e.name)
 def test_check_statuses(example: Example) -> None:
-    got = {name: c.status for name, c in _run(example).items()}
+    got = {name: c.severity for name, c in _run(example).items()}
     assert {name: got.get(name) for name in example.expected} == example.expected
     assert not set(example.absent) & set(got)
 
@@ -88,7 +100,10 @@ def test_check_statuses(example: Example) -> None:
 def test_failed_check_says_why() -> None:
     checks = _run(INCONSISTENT[0])
     check = checks["expenditure_components"]
-    assert "9000000.00" in check.message and check.values["difference"] == -1_000_000.0
+    assert "9000000.00" in check.message and "-1000000.00" in check.message
+    assert (check.expected, check.found) == ("10000000.00", "9000000.00")
+    assert [r.key for r in check.records] == ["expenditure_total", "basic_expenditure",
+                                              "project_expenditure"]
 
 
 def test_checks_are_pure() -> None:
@@ -97,3 +112,45 @@ def test_checks_are_pure() -> None:
     first = check_report(facts, [], [], indicators)
     assert check_report(facts, [], [], indicators) == first
     assert facts == [Fact("total_score", 90.0)]
+
+
+def test_every_check_row_points_at_the_records_it_compared() -> None:
+    """records_json is what the checks table stores: the facts and indicators compared, by key
+    and span, so an analyst can go from a failed check to the sentences."""
+    import json
+
+    facts = [Fact("total_score", 90.0, 10, 14, "90分", "score.composite")]
+    indicators = [Indicator("a", max_score=50.0, score=50.0, start=100, end=120),
+                  Indicator("b", max_score=50.0, score=50.0, start=130, end=150)]
+    [check] = [c for c in check_report(facts, [], [], indicators)
+               if c.check_name == "indicator_score_sum"]
+    assert check.severity == "warn" and (check.expected, check.found) == ("90", "100")
+    records = json.loads(check.records_json())
+    assert records[0] == {"table": "facts", "key": "total_score", "start": 10, "end": 14}
+    assert [(r["key"], r["start"]) for r in records[1:]] == [("a", 100), ("b", 130)]
+
+
+def test_checks_are_registered_once_and_named_uniquely() -> None:
+    from pipeline.checks import CHECKS
+
+    assert len(CHECKS) == len(set(CHECKS))
+    assert all(c.__doc__ for c in CHECKS)  # each says what it checks, with an example
+
+
+def test_the_seeds_get_exactly_the_inconsistencies_they_contain() -> None:
+    """Issue 8: on the five real seeds, the checks flag the three inconsistencies the documents
+    hold, and nothing on their consistent figures."""
+    from pipeline.extract import extract_path
+    from tests.conftest import SEEDS as SEED_DIR
+
+    flagged = {(path.name[:3], c.check_name, c.severity, c.expected, c.found)
+               for path in sorted(SEED_DIR.glob("*.txt"))
+               for c in extract_path(path).checks if c.severity != "info"}
+    assert flagged == {
+        # indicator scores printed with full marks (sum 100) beside 综合得分 99.09
+        ("000", "indicator_score_sum", "warn", "99.09", "100"),
+        # 补贴资金发放及时率（01分） awarded 10: the points' digits transposed
+        ("002", "points_typo", "warn", "10", "01"),
+        # "基本支出共计2023.37万元，其中…项目支出448.17万元": the total called 基本支出
+        ("003", "label_contradicts_figure", "warn", "expenditure_total", "基本支出"),
+    }

@@ -177,6 +177,31 @@ def test_a_dataset_of_the_previous_layout_is_upgraded(tmp_path: Path) -> None:
     assert int.from_bytes((tmp_path / "jixiao.duckdb").read_bytes()[12:20], "little") <= 68
 
 
+def test_columns_of_an_older_version_are_added_and_renamed_ones_dropped(tmp_path: Path) -> None:
+    """A dataset written before issue 8 has checks(check, status, message) and reports without
+    the division codes: opening it gives every table exactly today's columns."""
+    write_dataset(tmp_path, report_rows("r1", "a.txt", [1.0]))
+    con = duckdb.connect(str(tmp_path / "jixiao.duckdb"))
+    con.execute("DROP TABLE checks")
+    con.execute("CREATE TABLE checks (report_id VARCHAR, \"check\" VARCHAR, status VARCHAR, "
+                "message VARCHAR)")
+    con.execute("INSERT INTO checks VALUES ('r1', 'max_score_sum', 'ok', 'old row')")
+    con.execute("ALTER TABLE reports DROP COLUMN township_code")
+    con.close()
+    rows = report_rows("r2", "b.txt", [2.0])
+    rows["checks"] = [{"report_id": "r2", "check_name": "max_score_sum", "severity": "info",
+                       "expected": "100", "found": "100", "message": "ok", "records": "[]"}]
+    write_dataset(tmp_path, rows)
+    con = duckdb.connect(str(tmp_path / "jixiao.duckdb"), read_only=True)
+    for table, schema in SCHEMAS.items():
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+        assert sorted(cols) == sorted(schema), table
+    con.close()
+    checks = read_table(tmp_path, "checks")
+    assert list(checks.columns) == list(SCHEMAS["checks"])
+    assert checks.set_index("report_id").loc["r2", "severity"] == "info"
+
+
 def test_parquet_files_are_readable_by_others(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:

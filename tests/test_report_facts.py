@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.report_facts import KEY_FIGURES, REPORT_FIELDS, extract_report_facts
+from extractors.report_facts import FACT_FIELDS, KEY_FIGURES, REPORT_FIELDS, extract_report_facts
 from pipeline.document import Amount, Document, Fact, Percentage
 from pipeline.ingest import document_from_text, read_document
 from tests.conftest import SAMPLE_DOCS, SAMPLE_GOLD, SEED_GOLD, SEEDS as SEED_DIR, gold_case
@@ -425,12 +425,14 @@ def test_gold_report_fields_and_key_figures(doc_path: Path, gold_path: Path) -> 
 
 def test_every_fact_is_a_known_field_with_the_right_type() -> None:
     facts = _facts(SEEDS[7].text + SEEDS[4].text)
-    assert set(facts) <= set(REPORT_FIELDS + KEY_FIGURES)
+    assert set(facts) <= set(FACT_FIELDS)
     for name, fact in facts.items():
         if name == "fiscal_year":
             assert isinstance(fact.value, int)
         elif name in KEY_FIGURES or name == "total_score":
             assert isinstance(fact.value, float)
+        elif name.endswith("_code"):
+            assert isinstance(fact.value, str) and len(fact.value) == 12 and fact.value.isdigit()
         assert fact.rule
 
 
@@ -455,7 +457,7 @@ report_like = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)),
 def test_never_raises_on_arbitrary_text(text: str) -> None:
     doc = document_from_text(text, "prop.txt")
     for fact in extract_report_facts(doc, [], [], [], []):
-        assert fact.field in REPORT_FIELDS + KEY_FIGURES
+        assert fact.field in FACT_FIELDS
         if fact.start >= 0:
             assert text[fact.start:fact.end] == fact.text
 
