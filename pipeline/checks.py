@@ -20,6 +20,7 @@ A check that has nothing to compare (a figure missing) emits nothing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,7 @@ class Report:
     amounts: list[Amount] = field(default_factory=list)
     percentages: list[Percentage] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
+    text: str = ""   # the analysis text the records' spans point into (doc.norm)
 
     def fact(self, name: str) -> Fact | None:
         return next((f for f in self.facts if f.field == name and f.value is not None), None)
@@ -351,6 +353,88 @@ def check_fiscal_year_plausible(r: Report) -> list[Check]:
                   expected, str(date.value), refs)]
 
 
+# What stands between an amount and the share stated for it: "2207.79万元，占64.9%",
+# "466.70万元，占决算报表支出的29.18%".
+_SHARE_GAP = re.compile(r"[,，、 \t]*占[^\d。;；,，%]{0,12}")
+
+
+def _share_pairs(r: Report) -> list[list[tuple[Amount, Percentage]]]:
+    """Runs of (amount, the share stated right after it) in one sentence, in text order."""
+    runs: list[list[tuple[Amount, Percentage]]] = []
+    by_start = sorted(r.amounts, key=lambda a: a.start)
+    pcts = sorted(r.percentages, key=lambda p: p.start)
+    j = 0
+    for a in by_start:
+        while j < len(pcts) and pcts[j].start < a.end:
+            j += 1
+        if j == len(pcts) or a.end < 0:
+            break
+        p = pcts[j]
+        if not _SHARE_GAP.fullmatch(r.text, a.end, p.start):
+            continue
+        last = runs[-1][-1][1] if runs else None
+        if last is not None and a.start - last.end < 80 and "。" not in r.text[last.end:a.start]:
+            runs[-1].append((a, p))
+        else:
+            runs.append([(a, p)])
+    return runs
+
+
+def check_share_matches_amounts(r: Report) -> list[Check]:
+    """A stated share (``基本支出2207.79万元，占64.9%``) matches the ratio of its amount to the
+    whole. The whole is the sum of the amounts when the shares listed together add up to 100%
+    (then a share that does not fit is flagged); else a total of the report (支出合计, 收入合计):
+    a share that fits one is confirmed, one that fits none may be of another whole (占决算报表
+    支出的) and is not judged.
+
+    >>> text = "支出合计100万元，其中：基本支出60万元，占60%；项目支出40万元，占45%。"
+    >>> def span(t, after=0): i = text.index(t, after); return i, i + len(t)
+    >>> amounts = [Amount(*span("60万元"), "60万元", 600000.0, "万元"),
+    ...            Amount(*span("40万元"), "40万元", 400000.0, "万元")]
+    >>> pcts = [Percentage(*span("60%"), "60%", 60.0), Percentage(*span("45%"), "45%", 45.0)]
+    >>> facts = [Fact("expenditure_total", 1000000.0)]
+    >>> [(c.severity, c.expected, c.found) for c in
+    ...  check_share_matches_amounts(Report(facts, amounts, pcts, text=text))]
+    [('info', '60.00', '60')]
+    >>> text = "其中：基本支出60万元，占55%；项目支出40万元，占45%。"       # listed: they add up to 100
+    >>> amounts = [Amount(*span("60万元"), "60万元", 600000.0, "万元"),
+    ...            Amount(*span("40万元"), "40万元", 400000.0, "万元")]
+    >>> pcts = [Percentage(*span("55%"), "55%", 55.0), Percentage(*span("45%"), "45%", 45.0)]
+    >>> [(c.severity, c.expected, c.found) for c in
+    ...  check_share_matches_amounts(Report([], amounts, pcts, text=text))]
+    [('warn', '60.00', '55'), ('warn', '40.00', '45')]
+    """
+    out = []
+    totals = [v for name in ("expenditure_total", "income_total")
+              if (v := r.number(name)) is not None and v > 0]
+    for run in _share_pairs(r):
+        shares = sum(p.value for _, p in run)
+        if len(run) >= 2 and abs(shares - 100.0) <= 0.2:
+            wholes = [sum(a.value_yuan for a, _ in run)]
+        else:
+            wholes = totals
+        listed = len(wholes) == 1 and len(run) >= 2 and abs(shares - 100.0) <= 0.2
+        for a, p in run:
+            if not wholes or p.value >= 100.0:
+                continue
+            decimals = len(p.text.rstrip("%").partition(".")[2])
+            tolerance = 0.5 * 10 ** -decimals + 0.06
+            ratios = [a.value_yuan / w * 100 for w in wholes]
+            best = min(ratios, key=lambda x: abs(x - p.value))
+            if not listed and abs(best - p.value) > tolerance:
+                continue  # fits no total: its whole is something else (占决算报表支出的 …)
+            refs = [Ref("amounts", a.text, a.start, a.end), Ref("percentages", p.text, p.start, p.end)]
+            if abs(best - p.value) <= tolerance:
+                out.append(Check("share_matches_amounts", "info",
+                                 f"{a.text} is {p.text} of the whole", f"{best:.2f}",
+                                 _num(p.value), refs))
+            else:
+                out.append(Check("share_matches_amounts", "warn",
+                                 f"{a.text} is {best:.2f}% of the whole, the report says {p.text}",
+                                 f"{best:.2f}", _num(p.value), refs))
+    return out
+
+
 def check_township_resolved(r: Report) -> list[Check]:
     """A township named by the unit but not found in the township table is flagged, not guessed
     (a name borne by several townships with no county to tell them apart, a township merged away
@@ -375,6 +459,7 @@ def check_township_resolved(r: Report) -> list[Check]:
 CHECKS: list[Callable[[Report], list[Check]]] = [
     check_expenditure_components,
     check_label_contradicts_figure,
+    check_share_matches_amounts,
     check_indicator_score_sum,
     check_indicator_scores_within_max,
     check_points_typo,
@@ -388,8 +473,9 @@ CHECKS: list[Callable[[Report], list[Check]]] = [
 
 
 def check_report(facts: list[Fact], amounts: list[Amount], percentages: list[Percentage],
-                 indicators: list[Indicator]) -> list[Check]:
-    """Every applicable check of one report, in the order of :data:`CHECKS`.
+                 indicators: list[Indicator], text: str = "") -> list[Check]:
+    """Every applicable check of one report, in the order of :data:`CHECKS`; ``text`` is the
+    analysis text (``doc.norm``) the records point into.
 
     >>> facts = [Fact("total_score", 90.0)]
     >>> inds = [Indicator("a", max_score=100, score=90)]
@@ -397,6 +483,6 @@ def check_report(facts: list[Fact], amounts: list[Amount], percentages: list[Per
     [('indicator_score_sum', 'info'), ('indicator_score_within_max', 'info'),
      ('max_score_sum', 'info'), ('total_score_range', 'info')]
     """
-    report = Report(facts, amounts, percentages, indicators)
+    report = Report(facts, amounts, percentages, indicators, text)
     return [c for check in CHECKS for c in check(report)]
 

@@ -68,7 +68,7 @@ def extract_document(doc: Document) -> Extraction:
     percentages = extract_percentages(doc)
     indicators = extract_indicators(doc, sections)
     facts = extract_report_facts(doc, sections, amounts, percentages, indicators)
-    checks = check_report(facts, amounts, percentages, indicators)
+    checks = check_report(facts, amounts, percentages, indicators, doc.norm)
     return Extraction(doc, sections, amounts, percentages, indicators, facts, checks)
 
 

@@ -154,3 +154,20 @@ def test_the_seeds_get_exactly_the_inconsistencies_they_contain() -> None:
         # "基本支出共计2023.37万元，其中…项目支出448.17万元": the total called 基本支出
         ("003", "label_contradicts_figure", "warn", "expenditure_total", "基本支出"),
     }
+
+
+@pytest.mark.parametrize("text,severities", [
+    # seed 000's own figures: consistent
+    ("支出合计3402.07万元，其中：基本支出2207.79万元，占64.9%；项目支出1194.27万元，占35.1%。",
+     ["info", "info"]),
+    # shares listed together that add up to 100% but do not fit their amounts
+    ("其中：基本支出2207.79万元，占60.9%；项目支出1194.27万元，占39.1%。", ["warn", "warn"]),
+    # a share of another whole (占决算报表支出的) that fits no total of the report: not judged
+    ("支出合计1599.38万元。其中：工资福利支出1059.39万元，占决算报表支出的60.24%。", []),
+])
+def test_stated_shares_against_their_amounts(text: str, severities: list[str]) -> None:
+    from pipeline.extract import extract_document
+    from pipeline.ingest import document_from_text
+
+    checks = extract_document(document_from_text("一、基本情况\n" + text, "x.txt")).checks
+    assert [c.severity for c in checks if c.check_name == "share_matches_amounts"] == severities
