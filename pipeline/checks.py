@@ -19,6 +19,8 @@ A check that has nothing to compare (a figure missing) emits nothing.
 """
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -35,12 +37,15 @@ FULL_MARKS = 100.0
 SEVERITIES = ("info", "warn", "fail")
 # The national default grade bands of 绩效自评 (财预〔2020〕10号): 优 ≥ 90, 良 80–90, 中 60–80, 差 < 60.
 DEFAULT_GRADE_BANDS = ((90.0, "优"), (80.0, "良"), (60.0, "中"), (0.0, "差"))
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')  # what a JSON string must escape
 
 
 @dataclass(frozen=True)
 class Ref:
-    """A record a check looked at: ``table`` (facts / indicators / amounts), its ``key`` (the
-    field or the indicator's name) and its span in the report's text (-1 when inferred)."""
+    """A record a check looked at: ``table`` (facts / indicators / amounts / percentages), its
+    ``key`` (the field, the indicator's name, the amount as printed) and its span in the report's
+    text (-1 when inferred). Key ``*`` stands for all the report's rows of that table that the
+    check sums (its scored indicators), which a query joins by ``report_id``."""
 
     table: str
     key: str
@@ -60,11 +65,21 @@ class Check:
     records: list[Ref] = field(default_factory=list)
 
     def records_json(self) -> str:
-        """``records`` as the JSON the ``checks`` table stores (DuckDB reads it with ``->>``)."""
-        return json.dumps([vars(r) for r in self.records], ensure_ascii=False)
+        """``records`` as the JSON the ``checks`` table stores (DuckDB reads it with ``->>``).
+
+        Written by hand: it runs for every check of every report, where ``json.dumps`` of a few
+        small objects costs more than the check.
+
+        >>> json.loads(Check("x", "info", "", records=[Ref("facts", 'a"b', 1, 2)]).records_json())
+        [{'table': 'facts', 'key': 'a"b', 'start': 1, 'end': 2}]
+        """
+        return "[" + ", ".join(
+            '{"table": "%s", "key": %s, "start": %d, "end": %d}'
+            % (r.table, json.dumps(r.key, ensure_ascii=False) if _NEEDS_ESCAPE.search(r.key)
+               else f'"{r.key}"', r.start, r.end) for r in self.records) + "]"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Report:
     """What the checks read: the report's facts and records."""
 
@@ -75,7 +90,16 @@ class Report:
     text: str = ""   # the analysis text the records' spans point into (doc.norm)
 
     def fact(self, name: str) -> Fact | None:
-        return next((f for f in self.facts if f.field == name and f.value is not None), None)
+        return self.by_field.get(name)
+
+    @functools.cached_property
+    def by_field(self) -> dict[str, Fact]:
+        """The first fact with a value of each field."""
+        out: dict[str, Fact] = {}
+        for f in self.facts:
+            if f.value is not None:
+                out.setdefault(f.field, f)
+        return out
 
     def number(self, name: str) -> float | None:
         f = self.fact(name)
@@ -83,6 +107,9 @@ class Report:
             return None if f is None else float(f.value)
         except (TypeError, ValueError):
             return None
+
+
+ALL_INDICATORS = Ref("indicators", "*")
 
 
 def _ref(f: Fact) -> Ref:
@@ -173,7 +200,7 @@ def check_indicator_score_sum(r: Report) -> list[Check]:
     if total is None or not scored:
         return []
     summed = round(sum(float(i.score or 0.0) for i in scored), 4)
-    refs = _facts(r, "total_score") + [_iref(i) for i in scored]
+    refs = _facts(r, "total_score") + [ALL_INDICATORS]
     if abs(summed - total) <= SCORE_TOLERANCE:
         return [Check("indicator_score_sum", "info", "indicator scores add up to the total score",
                       _num(total), _num(summed), refs)]
@@ -197,8 +224,7 @@ def check_indicator_scores_within_max(r: Report) -> list[Check]:
     over = [i for i in rated if float(i.score or 0) > float(i.max_score or 0) + 1e-9]
     if not over:
         return [Check("indicator_score_within_max", "info",
-                      "no indicator scores above its maximum", None, None,
-                      [_iref(i) for i in rated])]
+                      "no indicator scores above its maximum", None, None, [ALL_INDICATORS])]
     parts = []
     for i in over[:5]:
         score, points = float(i.score or 0), float(i.max_score or 0)
@@ -246,7 +272,7 @@ def check_max_score_sum(r: Report) -> list[Check]:
     if not pool:
         return []
     summed = round(sum(float(i.max_score or 0.0) for i in pool), 4)
-    refs = [_iref(i) for i in pool]
+    refs = [ALL_INDICATORS]
     budget_points = r.number("form_budget_points")
     if budget_points is not None and abs(summed + budget_points - FULL_MARKS) <= SCORE_TOLERANCE:
         # a project form gives the execution rate its own points (10) beside the indicators' 90
@@ -361,17 +387,22 @@ _SHARE_GAP = re.compile(r"[,，、 \t]*占[^\d。;；,，%]{0,12}")
 def _share_pairs(r: Report) -> list[list[tuple[Amount, Percentage]]]:
     """Runs of (amount, the share stated right after it) in one sentence, in text order."""
     runs: list[list[tuple[Amount, Percentage]]] = []
-    by_start = sorted(r.amounts, key=lambda a: a.start)
-    pcts = sorted(r.percentages, key=lambda p: p.start)
-    j = 0
-    for a in by_start:
-        while j < len(pcts) and pcts[j].start < a.end:
-            j += 1
-        if j == len(pcts) or a.end < 0:
-            break
-        p = pcts[j]
-        if not _SHARE_GAP.fullmatch(r.text, a.end, p.start):
+    if "占" not in r.text:
+        return runs
+    # the extractors return their records in text order, without overlaps
+    by_end = [a for a in r.amounts if a.end >= 0]
+    ends = [a.end for a in by_end]
+    if ends != sorted(ends):
+        by_end.sort(key=lambda a: a.end)
+        ends.sort()
+    for p in r.percentages:
+        k = r.text.rfind("占", max(0, p.start - 14), p.start)  # most percentages are no share
+        if k < 0:
             continue
+        i = bisect.bisect_right(ends, k) - 1
+        if i < 0 or not _SHARE_GAP.fullmatch(r.text, by_end[i].end, p.start):
+            continue
+        a = by_end[i]
         last = runs[-1][-1][1] if runs else None
         if last is not None and a.start - last.end < 80 and "。" not in r.text[last.end:a.start]:
             runs[-1].append((a, p))

@@ -127,7 +127,12 @@ def test_every_check_row_points_at_the_records_it_compared() -> None:
     assert check.severity == "warn" and (check.expected, check.found) == ("90", "100")
     records = json.loads(check.records_json())
     assert records[0] == {"table": "facts", "key": "total_score", "start": 10, "end": 14}
-    assert [(r["key"], r["start"]) for r in records[1:]] == [("a", 100), ("b", 130)]
+    assert records[1] == {"table": "indicators", "key": "*", "start": -1, "end": -1}  # all summed
+    # a check about some indicators names each of them, with its span
+    indicators[1].score = 60.0
+    [over] = [c for c in check_report(facts, [], [], indicators)
+              if c.check_name == "indicator_score_within_max"]
+    assert [(r["key"], r["start"]) for r in json.loads(over.records_json())] == [("b", 130)]
 
 
 def test_checks_are_registered_once_and_named_uniquely() -> None:
