@@ -36,6 +36,8 @@ COLUMNS = ("planned", "budget", "executed", "points", "rate", "score")
 _CLEAN = re.compile(r"\d+(?:\.\d+)?%?")
 _EMPTY = re.compile(r"[—–\-/]*")
 _TOKEN = re.compile(r"\S+")
+_RUN_TOGETHER = re.compile(r"[ \t:]*([0-9.]+%[0-9.]*)")  # cells glued up to and after the rate's %
+_NUMBER_TEXT = re.compile(r"(?:0|[1-9]\d*)(?:\.\d{1,4})?")
 # A rate computed from rounded amounts may differ from the printed one by this much (points).
 _RATE_TOLERANCE = 0.6
 
@@ -69,8 +71,8 @@ class BudgetRow:
 @dataclass(frozen=True)
 class _Patterns:
     row_label: regex.Pattern[str]
-    row_words: tuple[str, ...]
     row_core: str                      # what every row label contains: searched before the regex
+    row_reach: int                     # the longest row label's length
     row_end: regex.Pattern[str]
     column_label: re.Pattern[str]
     executed_label: re.Pattern[str]    # the labels of the executed column alone
@@ -86,7 +88,9 @@ def _patterns() -> _Patterns:
     where = "budget_form.yaml"
     require(data, "row_labels", "row_ends", "columns", "header_window", "yuan_unit",
             "default_multiplier", where=where)
-    if not _common_part(tuple(str(w) for w in data["row_labels"])):
+    row_words = tuple(str(w) for w in data["row_labels"])
+    row_core = _common_part(row_words)
+    if not row_core:
         raise ValueError(f"{where}: the row labels must share some text (资金总额, 年度资金总额 …)")
     unknown = set(data["columns"]) - set(COLUMNS)
     if not data["columns"].get("executed"):
@@ -97,8 +101,8 @@ def _patterns() -> _Patterns:
                  for label in labels}
     return _Patterns(
         row_label=regex.compile(alternation(data["row_labels"], f"{where}:row_labels")),
-        row_words=tuple(str(w) for w in data["row_labels"]),
-        row_core=_common_part(tuple(str(w) for w in data["row_labels"])),
+        row_core=row_core,
+        row_reach=max(map(len, row_words)),
         row_end=regex.compile(alternation(data["row_ends"], f"{where}:row_ends")),
         # plain words, searched with the standard library's re (cheaper than regex here)
         column_label=re.compile("|".join(map(re.escape, sorted(column_of, key=len, reverse=True)))),
@@ -137,7 +141,7 @@ def _row_labels(norm: str, pat: _Patterns) -> list[regex.Match[str]]:
     """Every row label in ``norm``, in order. A plain search for the part all labels share
     (资金总) finds where one may stand (most reports have none); the regex confirms it there."""
     found: list[regex.Match[str]] = []
-    reach = max(map(len, pat.row_words))
+    reach = pat.row_reach
     i = norm.find(pat.row_core)
     while i >= 0:
         if not found or i >= found[-1].end():
@@ -223,13 +227,17 @@ def _run_together(norm: str, start: int, end: int, columns: list[str], multiplie
     """A row printed with no separators (``202010100.00%10``), split where the numbers agree."""
     if "rate" not in columns or "budget" not in columns:
         return None
-    m = re.compile(r"[ \t:]*([0-9.]+%[0-9.]*)").match(norm, start, end)
+    m = _RUN_TOGETHER.match(norm, start, end)
     if m is None:
         return None
     text, offset = m.group(1), m.start(1)
     pct = text.index("%")
     rc = columns.index("rate")
     before_cols, after_cols = columns[:rc], columns[rc + 1:]
+    tail = text[pct + 1:]  # the cell after the rate (得分), when the header has one
+    if tail and not (after_cols and _number_text(tail)):
+        return None
+    tail_cells = [(after_cols[0], (pct + 1, len(text)))] if tail else []
     solutions: dict[tuple[tuple[str, int, int], ...], float] = {}
     for rate_start in range(pct - 1, -1, -1):
         rate = text[rate_start:pct]
@@ -242,10 +250,6 @@ def _run_together(norm: str, start: int, end: int, columns: list[str], multiplie
                 spans.append((pos, pos + len(part)))
                 pos += len(part)
             named = list(zip(before_cols[len(before_cols) - len(parts):], spans))
-            tail = text[pct + 1:]
-            tail_cells = [(after_cols[0], (pct + 1, len(text)))] if tail and after_cols else []
-            if tail and not (after_cols and _number_text(tail)):
-                continue
             cells = tuple((col, a + offset, b + offset) for col, (a, b) in
                           named + [("rate", (rate_start, pct))] + tail_cells)
             row = _row_from(norm, cells, multiplier)
@@ -271,7 +275,7 @@ def _row_from(norm: str, cells: tuple[tuple[str, int, int], ...], multiplier: in
 
 def _number_text(text: str) -> bool:
     """A number as a form prints it: no leading zero (but ``0`` and ``0.5``), one decimal point."""
-    return bool(re.fullmatch(r"(?:0|[1-9]\d*)(?:\.\d{1,4})?", text))
+    return bool(_NUMBER_TEXT.fullmatch(text))
 
 
 def _splits(text: str, most: int) -> list[tuple[str, ...]]:

@@ -501,8 +501,8 @@ def _unit_name(doc: Document, head: list[_Line], tail: list[_Line], head_end: in
 # Place: province, city, county, township
 # --------------------------------------------------------------------------------------------
 
-def _place_facts(doc: Document, unit: tuple[str, int, str] | None, head_end: int,
-                 pat: _Patterns) -> list[Fact]:
+def _place_facts(doc: Document, unit: tuple[str, int, str] | None, pat: _Patterns
+                 ) -> list[Fact]:
     """Province/city/county/township of the unit.
 
     A division printed in the unit's name wins (重庆市璧山区…, 保山市林业和草原局); a unit whose
@@ -526,17 +526,18 @@ def _place_facts(doc: Document, unit: tuple[str, int, str] | None, head_end: int
     def span(hit: divisions.NameHit) -> tuple[int, int]:
         return (start + hit.start, start + hit.end) if start >= 0 else (-1, -1)
 
+    # the text that breaks ties between same-named places (its start, before appended forms)
+    hint = doc.norm[:min(len(doc.norm), doc.body_end, 6000)]
     county_hit, county_span, county_rule = printed.get("county"), (-1, -1), "unit_name.county"
     if county_hit is not None:
         county_span = span(county_hit)
     elif not printed:
-        county_hit, county_rule = _county_from_text(doc, head_end, pat)
+        county_hit, county_rule = _county_from_text(doc, hint, pat)
         if county_hit is not None:
             county_span = (county_hit.start, county_hit.end)
     county_name = None
     if county_hit is not None:
         county_name = county_hit.divisions[0].county if county_hit.short else county_hit.name
-    hint = doc.norm[:min(len(doc.norm), doc.body_end, 6000)]
     division = None
     if county_name or printed:
         division = divisions.resolve(
@@ -608,7 +609,7 @@ def _township(printed: str, division: divisions.Division | None, hint: str,
     return divisions.resolve_township(printed, text_hint=hint)
 
 
-def _county_from_text(doc: Document, head_end: int, pat: _Patterns
+def _county_from_text(doc: Document, hint: str, pat: _Patterns
                       ) -> tuple[divisions.NameHit | None, str]:
     """A county for a unit whose name carries none (鸡飞镇): the portal publisher, else the county
     the text names most often, else a short name after 地处/位于 (地处桃江 → 桃江县)."""
@@ -621,7 +622,6 @@ def _county_from_text(doc: Document, head_end: int, pat: _Patterns
                 return divisions.NameHit(h.name, m.start("name") + h.start, m.start("name") + h.end,
                                          h.level, h.divisions, h.short), "portal_publisher.county"
     hits = divisions.find_names(norm, 0, doc.body_end)
-    hint = norm[:min(len(norm), doc.body_end, 6000)]
     counties = []
     for i, h in enumerate(hits):
         if h.level != "county" or divisions.resolve(county=h.name, text_hint=hint) is None:
@@ -1066,7 +1066,7 @@ def extract_report_facts(doc: Document, sections: list[Section], amounts: list[A
     if unit is not None:
         name, start, rule = unit
         facts.append(_fact("unit_name", name, doc, start, start + len(name), rule))
-    facts += _place_facts(doc, unit, head_end, pat)
+    facts += _place_facts(doc, unit, pat)
     kind = _report_kind(doc, block, pat)
     for fact in (_fiscal_year(doc, block, pat), kind, _report_date(doc, head, tail, pat),
                  _total_score(doc, pat), _grade(doc, pat)):

@@ -175,7 +175,7 @@ def check_label_contradicts_figure(r: Report) -> list[Check]:
     """
     out = []
     for f in r.facts:
-        printed = MISLABELLED.get(f.rule.split(".under_total")[0])
+        printed = MISLABELLED.get(f.rule)
         if printed is not None:
             out.append(Check("label_contradicts_figure", "warn",
                              f"the report calls {f.text or f.value} {printed}, but its breakdown "
@@ -252,7 +252,8 @@ def check_points_typo(r: Report) -> list[Check]:
                   "points printed with transposed digits, read as the score's order: "
                   + ", ".join(f"{i.name} ({float(i.max_score or 0):g} 分)" for i in typos),
                   "; ".join(_num(float(i.max_score or 0)) for i in typos),
-                  "; ".join(_num(float(i.max_score or 0))[::-1].zfill(2) for i in typos),
+                  # the digits as printed: the extractor read them back reversed (01 → 10)
+                  "; ".join(_num(float(i.max_score or 0))[::-1] for i in typos),
                   [_iref(i) for i in typos])]
 
 
@@ -439,12 +440,9 @@ def check_share_matches_amounts(r: Report) -> list[Check]:
     totals = [v for name in ("expenditure_total", "income_total")
               if (v := r.number(name)) is not None and v > 0]
     for run in _share_pairs(r):
-        shares = sum(p.value for _, p in run)
-        if len(run) >= 2 and abs(shares - 100.0) <= 0.2:
-            wholes = [sum(a.value_yuan for a, _ in run)]
-        else:
-            wholes = totals
-        listed = len(wholes) == 1 and len(run) >= 2 and abs(shares - 100.0) <= 0.2
+        # shares listed together that make 100%: their whole is the sum of their amounts
+        listed = len(run) >= 2 and abs(sum(p.value for _, p in run) - 100.0) <= 0.2
+        wholes = [sum(a.value_yuan for a, _ in run)] if listed else totals
         for a, p in run:
             if not wholes or p.value >= 100.0:
                 continue

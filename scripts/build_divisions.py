@@ -254,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         stale = [p for p, t in texts.items() if not p.is_file() or p.read_text("utf-8") != t]
         for path in stale:
             print(f"{path} is stale: rebuild it")
-        print("up to date" if not stale else "", end="\n" if not stale else "")
+        if not stale:
+            print("up to date")
         return 1 if stale else 0
     for path, text in texts.items():
         path.write_text(text, encoding="utf-8")
