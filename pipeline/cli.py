@@ -281,7 +281,8 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
 def sql(query: str, out_dir: Path, as_csv: bool) -> None:
     """Run a read-only SQL QUERY on the dataset's DuckDB database.
 
-    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors, files.
+    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors,
+    files, indicator_matrix (one row per report, <canonical_id>_score / _max_score / _actual).
     """
     import duckdb
 
@@ -303,6 +304,59 @@ def sql(query: str, out_dir: Path, as_csv: bool) -> None:
         with pd.option_context("display.max_rows", 200, "display.max_columns", 30,
                                "display.width", 200, "display.max_colwidth", 60):
             click.echo(df.to_string(index=False))
+
+
+@main.command()
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Dataset folder.")
+@click.option("--unmatched", is_flag=True,
+              help="Only the names the taxonomy does not place, with the nearest indicator.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def indicators(out_dir: Path, unmatched: bool, as_csv: bool) -> None:
+    """The dataset's printed indicator names, how many reports print each, and their canonical
+    indicator in patterns/indicator_taxonomy.yaml.
+
+    Names are matched against the taxonomy as it is now, so an alias just added shows at once
+    (the dataset's own canonical_id columns change on the next `jixiao run`). With --unmatched,
+    the names to add to the taxonomy, most frequent first; `nearest` is the closest indicator
+    that ends with the same measure and its score (below the threshold, or none).
+    """
+    from extractors.canonical import match, nearest
+    from pipeline.dataset import read_table
+
+    if not (out_dir / "indicators.parquet").exists():
+        raise click.ClickException(f"no dataset in {out_dir}: run `jixiao run --out {out_dir}` first")
+    names = read_table(out_dir, "indicators").groupby("name")["report_id"].nunique()
+    rows = []
+    for name, reports in names.sort_values(ascending=False, kind="stable").items():
+        found = match(name)
+        if unmatched and found is not None:
+            continue
+        near = None if found is not None else nearest(name)
+        rows.append({"name": name, "reports": reports,
+                     "canonical_id": found and found.canonical_id,
+                     "canonical_name": found and found.canonical_name,
+                     "match_score": found and found.match_score,
+                     "nearest": near and f"{near[0].canonical_id} ({near[1]:g})"})
+    if as_csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=["name", "reports", "canonical_id",
+                                                        "canonical_name", "match_score", "nearest"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    if not rows:
+        click.echo("every indicator name is in the taxonomy" if unmatched else "no indicators")
+        return
+    for r in rows:
+        place = (f"{r['canonical_id']} {r['canonical_name']} ({r['match_score']:g})"
+                 if r["canonical_id"] else f"unmatched; nearest: {r['nearest'] or 'none'}")
+        click.echo(f"{r['reports']:>5}  {r['name']}  → {place}")
+    if unmatched:
+        click.echo(f"{len(rows)} unmatched name(s): add them to patterns/indicator_taxonomy.yaml "
+                   "as aliases or new indicators", err=True)
 
 
 if __name__ == "__main__":

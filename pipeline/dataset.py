@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from pipeline.batch import error_row, link_scoring_forms
 
-__all__ = ["SCHEMAS", "SORT_KEYS", "DATABASE", "STORAGE_VERSION", "Store", "StoreError", "error_row",
+__all__ = ["SCHEMAS", "SORT_KEYS", "MATRIX", "matrix_schema", "DATABASE", "STORAGE_VERSION", "Store", "StoreError", "error_row",
            "arrow_table", "frame", "read_table", "write_dataset"]
 
 # Column order and dtypes of every table: empty tables still get a schema, and a column's type never
@@ -52,7 +52,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
                     "section": S, "sentence": S, "rule": S, "where": S},
     "indicators": {"report_id": S, "name": S, "level1": S, "level2": S, "target": S, "actual": S,
                    "max_score": F, "score": F, "origin": S, "start": I, "end": I, "table_id": S,
-                   "row_index": I, "rule": S, "where": S},
+                   "row_index": I, "rule": S, "canonical_id": S, "canonical_name": S,
+                   "canonical_group": S, "match_score": F, "where": S},
     "facts": {"report_id": S, "field": S, "value": S, "start": I, "end": I, "text": S, "rule": S},
     "checks": {"report_id": S, "check_name": S, "severity": S, "expected": S, "found": S,
                "message": S, "records": S},
@@ -71,6 +72,27 @@ SORT_KEYS: dict[str, list[str]] = {
     "facts": ["report_id", "field"], "checks": ["report_id", "check_name"],
     "texts": ["report_id"], "errors": ["source", "stage", "message"], "files": ["source"],
 }
+# The wide table built from reports and indicators at each export (Store.build_indicator_matrix):
+# one row per report; per canonical indicator of patterns/indicator_taxonomy.yaml, its score,
+# max_score and actual as <id>_score, <id>_max_score, <id>_actual.
+MATRIX = "indicator_matrix"
+MATRIX_KEYS: dict[str, str] = {"report_id": S, "unit_name": S, "province": S, "city": S,
+                               "county": S, "township": S, "township_code": S, "fiscal_year": I,
+                               "report_kind": S}
+MATRIX_VALUES: dict[str, str] = {"score": F, "max_score": F, "actual": S}
+
+
+def matrix_schema() -> dict[str, str]:
+    """The columns of indicator_matrix and their dtypes (they follow the taxonomy)."""
+    from extractors.canonical import taxonomy
+
+    schema = dict(MATRIX_KEYS)
+    for entry in taxonomy().entries:
+        for value, kind in MATRIX_VALUES.items():
+            schema[f"{entry.canonical_id}_{value}"] = kind
+    return schema
+
+
 # tables whose rows belong to a report (deleted and re-inserted with it)
 REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t != "files"]
 DATABASE = "jixiao.duckdb"
@@ -146,6 +168,7 @@ class Written:
     reports: int = 0
     duplicates: int = 0
     errors: int = 0
+    refused: int = 0   # values or rows a schema refused (each also an errors row)
 
 
 class Store:
@@ -271,8 +294,8 @@ class Store:
         A ``files`` row with status ``ok`` whose report is not kept under its name (the same text is
         stored under a name that sorts first) becomes ``duplicate``.
         """
-        errors = errors or []
-        files = files or []
+        rows, refused = _validated(rows, files or [], errors or [])
+        files, errors = rows.pop("files"), rows.pop("errors") + refused
         reports = sorted(rows.get("reports", []), key=lambda r: (r["report_id"], r["source"]))
         winners: dict[str, str] = {}
         displaced: set[str] = set()
@@ -298,7 +321,7 @@ class Store:
             dropped = sum(1 for f in files if f["status"] == "duplicate") if files \
                 else len(reports) - len(kept)
             written = Written(reports=len(kept), duplicates=dropped + len(displaced),
-                              errors=len(errors))
+                              errors=len(errors) - len(refused), refused=len(refused))
             if reports:
                 # what these reports replace: their own ids, and whatever their files held before.
                 # Looked up first on the narrow reports table, so that the wide tables are only
@@ -366,9 +389,34 @@ class Store:
                                  "FROM _links WHERE reports.report_id = _links.report_id")
                 self.con.unregister("_links")
 
+    def build_indicator_matrix(self) -> None:
+        """Rebuild indicator_matrix: every report, with the score, max_score and actual of each
+        canonical indicator (null where the report has none). When a report has two indicators
+        with the same canonical id, the first in table order (origin, table, row, offset) is the
+        one shown; ``indicators`` keeps both."""
+        from extractors.canonical import taxonomy
+
+        keys = ", ".join(f"r.{_quote(c)}" for c in MATRIX_KEYS)
+        order = "ORDER BY i.origin, i.table_id, i.row_index, i.start"
+        values = ", ".join(
+            f"first(i.{_quote(value)} {order}) FILTER (WHERE i.canonical_id = "
+            f"'{entry.canonical_id}') AS {_quote(entry.canonical_id + '_' + value)}"
+            for entry in taxonomy().entries for value in MATRIX_VALUES)
+        with self._transaction():
+            self.con.execute(f"DROP TABLE IF EXISTS {MATRIX}")
+            self.con.execute(f"CREATE TABLE {MATRIX} AS SELECT {keys}, {values} FROM reports r "
+                             "LEFT JOIN indicators i ON i.report_id = r.report_id "
+                             f"AND i.canonical_id IS NOT NULL GROUP BY ALL ORDER BY r.report_id")
+
     def counts(self) -> dict[str, int]:
         """Rows in every table."""
-        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in SCHEMAS}
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in [*SCHEMAS, MATRIX] if t in SCHEMAS or self._has(t)}
+
+    def _has(self, table: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                                     "table_catalog = 'store' AND table_name = ?",
+                                     [table]).fetchall()[0][0])
 
     def export(self) -> None:
         """Write ``<table>.parquet`` for every table, sorted by its keys (``texts`` in store order);
@@ -376,16 +424,17 @@ class Store:
         normal new file."""
         umask = os.umask(0)
         os.umask(umask)
+        self.build_indicator_matrix()
         temps = []
         try:
-            for table in SCHEMAS:
+            for table in [*SCHEMAS, MATRIX]:
                 target = self.out / f"{table}.parquet"
                 tmp = self.out / f".{table}.parquet.tmp"
                 temps.append((tmp, target))
                 if table == "texts":
                     self._export_texts(tmp)
                 else:
-                    order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS[table])
+                    order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS.get(table, ["report_id"]))
                     self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_literal(tmp)} "
                                      "(FORMAT parquet)")
                 self._release_cache()
@@ -415,6 +464,56 @@ class Store:
         finally:
             if writer is not None:
                 writer.close()
+
+
+def _validated(rows: dict[str, Any], files: list[dict[str, Any]], errors: list[dict[str, str]]
+               ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The rows of every table checked against its schema (:mod:`pipeline.schemas`): the rows
+    that pass, with ``files`` and ``errors`` among them, and an ``errors`` row (stage ``schema``)
+    for each value refused. A refused row is left out, except in ``reports``, where the value is
+    written as null; a report missing a required value is left out with all its rows."""
+    from pipeline.schemas import TABLES, validate
+
+    tables = {**rows, "files": files, "errors": errors}
+    sources = {r["report_id"]: r["source"] for r in rows.get("reports", [])}
+    refused: list[dict[str, str]] = []
+    dropped_reports: set[str] = set()
+    out: dict[str, Any] = {}
+    for table, table_rows in tables.items():
+        if table not in TABLES or len(table_rows) == 0:
+            out[table] = table_rows
+            continue
+        is_list = isinstance(table_rows, list)
+        df = frame(table, table_rows) if is_list else table_rows.to_pandas().astype(SCHEMAS[table])
+        violations = validate(table, df)
+        if not violations:
+            out[table] = table_rows
+            continue
+        bad: set[int] = set()
+        fixed = [dict(r) for r in table_rows] if table == "reports" else None
+        for v in violations:
+            record = df.iloc[v.row].to_dict()
+            source = record.get("source") or sources.get(record.get("report_id")) or \
+                str(record.get("report_id"))
+            refused.append(error_row(str(source), "schema", v.message(record)))
+            if fixed is not None and v.column and not TABLES[table].columns[v.column].required:
+                fixed[v.row][v.column] = None
+            else:
+                bad.add(v.row)
+                if table == "reports":
+                    dropped_reports.add(record["report_id"])
+        if fixed is not None:
+            out[table] = [r for i, r in enumerate(fixed) if i not in bad]
+        elif is_list:
+            out[table] = [r for i, r in enumerate(table_rows) if i not in bad]
+        else:
+            import pyarrow as pa
+
+            out[table] = table_rows.filter(pa.array([i not in bad for i in range(len(table_rows))]))
+    if dropped_reports:  # their other rows would have no report
+        out = {t: (_only_reports(r, set(sources) - dropped_reports)
+                   if t in REPORT_TABLES and len(r) else r) for t, r in out.items()}
+    return out, refused
 
 
 def write_dataset(out_dir: str | Path, rows: dict[str, list[dict[str, Any]]],

@@ -17,6 +17,7 @@ from typing import Any
 import regex
 
 from extractors.amounts import extract_amounts
+from extractors.canonical import canonical_columns
 from extractors.indicators import extract_indicators
 from extractors.percentages import extract_percentages
 from extractors.report_facts import DIVISION_CODES, KEY_FIGURES, REPORT_FIELDS, extract_report_facts
@@ -198,7 +199,8 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                             "sentence": sentence_at(doc.text, p.start, p.end),
                             "where": prov.where(p.start)}
                            for p in ex.percentages]
-    rows["indicators"] = [{"report_id": rid, **_fields(i), "where": prov.where(i.start)}
+    rows["indicators"] = [{"report_id": rid, **_fields(i), **canonical_columns(i.name),
+                           "where": prov.where(i.start)}
                           for i in ex.indicators]
     rows["facts"] = [{"report_id": rid, **_fields(f),
                       "value": None if f.value is None else str(f.value)} for f in ex.facts]

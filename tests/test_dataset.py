@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.dataset import SCHEMAS, Store, StoreError, error_row, read_table, write_dataset
+from pipeline.schemas import MAX_YUAN
 
 
 def report_rows(report_id: str, source: str, amounts: list[float]) -> dict[str, list[dict]]:
@@ -74,7 +75,10 @@ texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), max_size=5),
+# amounts within the schema's range (pipeline/schemas.py: |value_yuan| ≤ MAX_YUAN; beyond it a
+# value is an errors row, tests/test_schemas.py)
+@given(values=st.lists(st.floats(min_value=-MAX_YUAN / 1e4, max_value=MAX_YUAN / 1e4, width=64),
+                       max_size=5),
        label=st.one_of(st.none(), texts), text=texts)
 def test_write_then_read_round_trips(tmp_path: Path, values: list[float], label: str | None,
                                      text: str) -> None:
@@ -126,7 +130,8 @@ def test_a_failed_write_leaves_every_table_as_it_was(tmp_path: Path, monkeypatch
         with pytest.raises(OSError):
             store.write(report_rows("r2", "b.txt", [2.0, 3.0]), [], [file_row("b.txt", "r2")])
         monkeypatch.setattr(Store, "_insert", real_insert)
-        assert store.counts() == {**{t: 0 for t in SCHEMAS}, "reports": 1, "amounts": 1, "texts": 1}
+        assert store.counts() == {**{t: 0 for t in SCHEMAS}, "reports": 1, "amounts": 1, "texts": 1,
+                                  "indicator_matrix": 1}
 
 
 def test_the_database_opens_in_duckdb_1_5_and_2(tmp_path: Path) -> None:
