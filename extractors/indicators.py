@@ -37,7 +37,7 @@ from typing import Any
 
 import regex
 
-from pipeline.document import Document, Indicator, Section, Table, TableRow
+from pipeline.document import Document, Fact, Indicator, Section, Table, TableRow
 from pipeline.patterns import PatternError, alternation, compile_verbose, load_yaml, require
 
 # A number as printed in a cell: 1,059.39 / 1.25 / -3.
@@ -103,6 +103,7 @@ class _Patterns:
     rt_needle: re.Pattern[str]        # a name-column label: every such header holds one
     rt_label: regex.Pattern[str]      # one column label
     rt_category: regex.Pattern[str]   # a category word, with its points
+    group_points: regex.Pattern[str]  # a category word with its own points: 产出指标（50分）
     rt_units: str                     # alternation of the units a value cell ends with
     rt_end: regex.Pattern[str]
     rt_max_name: int
@@ -133,7 +134,8 @@ def _patterns() -> _Patterns:
     require(data, "categories", "points_suffix", "table", "flattened_header", "list_marker",
             "points_heading", "group_label", "score_sentences", "target_item", "section_line",
             "value", "needles", "measure_endings", "measure_min_chars", "value_gap_chars",
-            "threshold_before", "threshold_after", "results", where="indicators.yaml")
+            "threshold_before", "threshold_after", "results", "group_points",
+            where="indicators.yaml")
     cats, table, results = data["categories"], data["table"], data["results"]
     require(cats, "level1", "level2", where="indicators.yaml:categories")
     require(table, "header", "value_fields", "dash_cells", "not_indicators", "operators",
@@ -209,6 +211,8 @@ def _patterns() -> _Patterns:
         rt_label=regex.compile(column_labels),
         rt_needle=re.compile("|".join(re.escape(k) for k, v in header.items() if v == "name")),
         rt_category=regex.compile("(?:" + category + r")(?:\(\d{1,3}(?:\.\d{1,2})?分\))?"),
+        group_points=compile_verbose(data["group_points"].replace("{category}", category),
+                                     "indicators.yaml:group_points"),
         rt_units=units,
         rt_end=regex.compile(alternation([str(w) for w in run_together["end_words"]],
                                          "indicators.yaml:run_together.end_words")),
@@ -1355,3 +1359,23 @@ def extract_indicators(doc: Document, sections: list[Section]) -> list[Indicator
     if not merged:
         merged = _result_statements(doc, sections, pats)
     return merged
+
+
+def extract_group_points(doc: Document, indicators: list[Indicator]) -> list[Fact]:
+    """The points a group label prints (``产出指标（50分）``) for a group some of ``indicators``
+    belong to (level1 or level2), as ``group_points`` facts: the value is the points, ``text`` the
+    label as printed, so the checks can add up the group's rows.
+
+    >>> from pipeline.ingest import document_from_text
+    >>> doc = document_from_text("产出指标（50分）\\n", "x.txt")
+    >>> [(f.value, f.text) for f in extract_group_points(doc, [Indicator("a", level1="产出指标")])]
+    [(50.0, '产出指标（50分）')]
+    """
+    pats = _patterns()
+    groups = {g for i in indicators for g in (i.level1, i.level2) if g}
+    if not groups or "分" not in doc.norm:
+        return []
+    return [Fact("group_points", float(m.group("points")), m.start(), m.end(),
+                 doc.text[m.start():m.end()], "indicators.group_points")
+            for m in pats.group_points.finditer(doc.norm)
+            if _clean_level(m.group("label")) in groups]

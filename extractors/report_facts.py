@@ -28,6 +28,7 @@ from typing import Any
 import regex
 
 from extractors.budget_form import BudgetRow, read_budget_row
+from extractors.indicators import extract_group_points
 from pipeline import divisions
 from pipeline.document import Amount, Document, Fact, Indicator, Percentage, Section
 from pipeline.patterns import alternation, compile_verbose, load_yaml, require
@@ -38,9 +39,16 @@ KEY_FIGURES = ("income_total", "expenditure_total", "basic_expenditure", "projec
                "budget_execution_rate")
 # The 统计用区划代码 of the unit's places (12 digits each), and which code table they come from
 DIVISION_CODES = ("province_code", "city_code", "county_code", "township_code", "division_scheme")
-# Every field a fact may have: the reports columns, plus what only the checks read (the points
-# of a scoring form's 年度资金总额 row)
-FACT_FIELDS = REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES + ("form_budget_points",)
+# The parts of a total listed after it (其中…), which only the checks read: 人员经费 and 公用经费
+# of 基本支出 (or of the total with 项目支出), and each source of 收入合计 (one income_part each)
+PART_FIGURES = ("personnel_expenditure", "public_expenditure", "income_part")
+# The cells of a scoring form's 年度资金总额 row (money in yuan), which only the checks read
+FORM_FIGURES = ("form_budget", "form_executed", "form_execution_rate", "form_budget_points")
+# Every field a fact may have: the reports columns, plus what only the checks read: the parts of
+# totals, the form's cells, the grade bands the report states (优≥90;良≥80;中≥60;差≥0) and the
+# points of each indicator group a label prints (产出指标（50分）, one group_points fact each)
+FACT_FIELDS = (REPORT_FIELDS + DIVISION_CODES + KEY_FIGURES + PART_FIGURES + FORM_FIGURES
+               + ("grade_bands", "group_points"))
 # The money figures, in the order a clause's label is tried against them
 MONEY_FIGURES = ("basic_expenditure", "project_expenditure", "income_total", "expenditure_total")
 _CJK_ONLY = regex.compile(r"[\u4e00-\u9fff()]+")
@@ -126,6 +134,10 @@ class _Patterns:
     funds: tuple[tuple[str, str], ...]
     labels: dict[str, tuple[_Label, ...]]
     components_word: str
+    parts: dict[str, tuple[_Label, ...]]  # the labels of the parts of a total (PART_FIGURES)
+    parts_rejects: regex.Pattern[str]
+    grade_band: regex.Pattern[str]
+    grade_bands_min: int
 
 
 def _words(data: dict[str, Any], key: str, where: str) -> str:
@@ -137,7 +149,7 @@ def _patterns() -> _Patterns:
     data = load_yaml("report.yaml")
     require(data, "head", "title_line", "title_line_requires", "title_line_rejects", "unit",
             "township", "fiscal_year", "report_kind", "date", "total_score", "grade",
-            "key_figures", where="report.yaml")
+            "key_figures", "grade_bands", where="report.yaml")
     head, unit, date, kf = data["head"], data["unit"], data["date"], data["key_figures"]
     require(head, "max_chars", "first_heading", "boilerplate_words", "channel_lines", "addressed_title",
             "max_line_chars",
@@ -151,20 +163,24 @@ def _patterns() -> _Patterns:
     require(date, "value", "line_labels", "portal", "portal_labels", "reject_context",
             "signature_lines", "signature_max_line_chars", where="report.yaml:date")
     require(kf, "context_chars", "clause_breaks", "connectors", "reject_context", "funds",
-            "labels", "components_word", "trigger_words", "rate_reject_context",
-            where="report.yaml:key_figures")
+            "labels", "components_word", "trigger_words", "rate_reject_context", "parts",
+            "parts_reject_context", where="report.yaml:key_figures")
+    bands = data["grade_bands"]
+    require(bands, "band", "min_bands", where="report.yaml:grade_bands")
     date_value = data["date"]["value"]
     connectors = kf["connectors"]
-    labels: dict[str, tuple[_Label, ...]] = {}
-    for figure in KEY_FIGURES:
-        entries = kf["labels"].get(figure) or []
+
+    def figure_labels(entries: list[dict[str, str]], figure: str) -> tuple[_Label, ...]:
         if not entries:
             raise ValueError(f"report.yaml: no labels for key figure {figure}")
         # searched backwards (?r): a label must end where the number begins
-        labels[figure] = tuple(
+        return tuple(
             _Label(e["id"], rank, compile_verbose(f"(?r)(?:{e['regex']})\n{connectors}\n$",
                                                   f"report.yaml:{e['id']}"))
             for rank, e in enumerate(entries))
+
+    labels = {f: figure_labels(kf["labels"].get(f) or [], f) for f in KEY_FIGURES}
+    parts = {f: figure_labels(kf["parts"].get(f) or [], f) for f in PART_FIGURES}
     kind = data["report_kind"]
     suffixes = _words(unit, "org_suffixes", "unit")
     return _Patterns(
@@ -240,6 +256,10 @@ def _patterns() -> _Patterns:
         funds=tuple((str(k), str(v)) for k, v in kf["funds"].items()),
         labels=labels,
         components_word=str(kf["components_word"]),
+        parts=parts,
+        parts_rejects=regex.compile(_words(kf, "parts_reject_context", "key_figures")),
+        grade_band=compile_verbose(bands["band"], "report.yaml:grade_bands.band"),
+        grade_bands_min=int(bands["min_bands"]),
     )
 
 
@@ -992,6 +1012,10 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
     if expenditure is None and form is not None:
         expenditure = _form_fact(doc, "expenditure_total", form, "executed")
     facts += [f for f in (income, expenditure, basic, project) if f is not None]
+    spending = ("personnel_expenditure", "public_expenditure")
+    facts += (_listed_parts(doc, amounts, basic, spending, pat)
+              or _listed_parts(doc, amounts, expenditure, spending, pat))
+    facts += _listed_parts(doc, amounts, income, ("income_part",), pat)
     rates = []
     context = pat.kf_context
     for p in sorted(percentages, key=lambda p: p.start):
@@ -1018,12 +1042,96 @@ def _key_figures(doc: Document, amounts: list[Amount], percentages: list[Percent
         rate = _form_fact(doc, "budget_execution_rate", form, "rate")
     if rate is not None:
         facts.append(rate)
-    if form is not None and form.cell("points") is not None:
-        # the execution rate's own points (10 of the form's 100): the checks count them
-        points = form.cell("points")
-        facts.append(_fact("form_budget_points", points.value, doc, points.start, points.end,
-                           f"{form.rule}.points"))
+    if form is not None:
+        # the row's own cells, which the checks compare (executed / budget against the rate; the
+        # execution rate's own points, 10 of the form's 100)
+        for figure, column in (("form_budget", "budget"), ("form_executed", "executed"),
+                               ("form_execution_rate", "rate"), ("form_budget_points", "points")):
+            if (cell_fact := _form_fact(doc, figure, form, column)) is not None:
+                facts.append(cell_fact)
     return facts
+
+
+def _list_after(norm: str, end: int, pat: _Patterns) -> tuple[int, int] | None:
+    """The span of the 其中 list of the figure ending at ``end``: in the figure's sentence, or
+    opening the next one (``收入合计3402.07万元，较上年…。其中：财政拨款收入…``)."""
+    stop = _sentence_after(norm, end)
+    where = norm.find(pat.components_word, end, stop)
+    if where < 0 and norm.startswith("。", stop):
+        nxt = stop + 1
+        while nxt < len(norm) and norm[nxt] in " \t":
+            nxt += 1
+        if norm.startswith(pat.components_word, nxt):
+            where = nxt
+    return None if where < 0 else (where, _sentence_after(norm, where))
+
+
+def _listed_parts(doc: Document, amounts: list[Amount], total: Fact | None,
+                  figures: tuple[str, ...], pat: _Patterns) -> list[Fact]:
+    """The parts of ``total`` its 其中 list names (``其中人员经费1236.95万元，公用经费338.26万元``), as
+    facts of ``figures`` whose rule says which total listed them (``part.personnel.under_…``).
+    A figure other than income_part is taken once; a clause about a change (同比…增加) is no part.
+
+    >>> from pipeline.ingest import document_from_text
+    >>> from extractors.amounts import extract_amounts
+    >>> doc = document_from_text("收入合计100万元。其中:财政拨款收入90万元,同比增加5万元,其他收入10万元。", "x")
+    >>> total = Fact("income_total", 1000000.0, 4, 10, "100万元", "income.total")
+    >>> [(f.value, f.rule) for f in _listed_parts(doc, extract_amounts(doc), total, ("income_part",),
+    ...                                          _patterns())]
+    [(900000.0, 'part.income_source.under_income_total'), (100000.0, 'part.income_source.under_income_total')]
+    """
+    if total is None or total.start < 0:
+        return []
+    span = _list_after(doc.norm, total.end, pat)
+    if span is None:
+        return []
+    out: list[Fact] = []
+    for a in sorted(amounts, key=lambda a: a.start):
+        if not span[0] < a.start < span[1] or a.value_yuan is None:
+            continue
+        clause = _clause_before(doc.norm, a.start, pat)
+        if pat.parts_rejects.search(clause):
+            continue
+        for figure in figures:
+            if figure != "income_part" and any(f.field == figure for f in out):
+                continue
+            lab = next((lab for lab in pat.parts[figure] if lab.pattern.search(clause)), None)
+            if lab is not None:
+                out.append(_fact(figure, round(float(a.value_yuan), 2), doc, a.start, a.end,
+                                 f"{lab.rule}.under_{total.field}"))
+                break
+    return out
+
+
+def _grade_bands(doc: Document, pat: _Patterns) -> Fact | None:
+    """The grade bands the report states, best first, as ``优≥90;良≥80;中≥60;差≥0`` (the grades
+    as printed, with the lowest score of each): at least ``min_bands`` bands in one sentence, each
+    of another grade and floor.
+
+    >>> from pipeline.ingest import document_from_text
+    >>> doc = document_from_text("评价结果:90分(含)以上为优,80(含)-90分为良,60(含)-80分为中,60分以下为差。", "x")
+    >>> _grade_bands(doc, _patterns()).value
+    '优≥90;良≥80;中≥60;差≥0'
+    """
+    norm = doc.norm
+    if "以上" not in norm and "以下" not in norm:
+        return None  # every statement of bands has an open-ended band
+    runs: list[list[regex.Match[str]]] = []
+    for m in pat.grade_band.finditer(norm):
+        if runs and m.start() - runs[-1][-1].end() <= 6 and not any(
+                c in "。\n" for c in norm[runs[-1][-1].end():m.start()]):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    for run in runs:
+        bands = {m.group("grade"): 0.0 if m.group("below") is not None
+                 else float(m.group("low")) for m in run}
+        floors = sorted(bands.values(), reverse=True)
+        if len(run) < pat.grade_bands_min or len(bands) < len(run) or len(set(floors)) < len(run):
+            continue  # not clearly a scheme: a grade or a floor given twice
+        value = ";".join(f"{g}≥{v:g}" for g, v in sorted(bands.items(), key=lambda b: -b[1]))
+        return _fact("grade_bands", value, doc, run[0].start(), run[-1].end(), "grade_bands.stated")
+    return None
 
 
 def _form_fact(doc: Document, figure: str, row: BudgetRow, column: str) -> Fact | None:
@@ -1069,10 +1177,11 @@ def extract_report_facts(doc: Document, sections: list[Section], amounts: list[A
     facts += _place_facts(doc, unit, pat)
     kind = _report_kind(doc, block, pat)
     for fact in (_fiscal_year(doc, block, pat), kind, _report_date(doc, head, tail, pat),
-                 _total_score(doc, pat), _grade(doc, pat)):
+                 _total_score(doc, pat), _grade(doc, pat), _grade_bands(doc, pat)):
         if fact is not None:
             facts.append(fact)
     facts += _key_figures(doc, amounts, percentages, indicators,
                           str(kind.value) if kind else None, pat)
+    facts += extract_group_points(doc, indicators)
     order = {name: i for i, name in enumerate(FACT_FIELDS)}
     return sorted(facts, key=lambda f: order.get(f.field, len(order)))

@@ -132,6 +132,31 @@ def _facts(r: Report, *names: str) -> list[Ref]:
 # The checks
 # --------------------------------------------------------------------------------------------
 
+def _money_parts(name: str, what: str, total: Fact, parts: list[Fact],
+                 complete: bool = True) -> list[Check]:
+    """The parts of a money total against it (within 0.05万元 or 0.1%); ``what`` names the parts
+    in the message. Parts of a list that may leave some out (``complete`` false) are only judged
+    when they add up to more than the total."""
+    whole = float(total.value)  # type: ignore[arg-type]
+    summed = sum(float(p.value) for p in parts)  # type: ignore[arg-type]
+    diff = summed - whole
+    refs = [_ref(total)] + [_ref(p) for p in parts]
+    if abs(diff) <= max(MONEY_TOLERANCE_YUAN, MONEY_TOLERANCE_SHARE * abs(whole)):
+        return [Check(name, "info", f"{what} match the total", f"{whole:.2f}", f"{summed:.2f}", refs)]
+    if diff < 0 and not complete:
+        return []  # the list may leave a part out
+    return [Check(name, "warn", f"{what} = {summed:.2f} yuan, but the total is {whole:.2f} yuan "
+                  f"(difference {diff:+.2f})", f"{whole:.2f}", f"{summed:.2f}", refs)]
+
+
+def _money_facts(r: Report, *names: str) -> list[Fact] | None:
+    """The facts of ``names``, or None when one is missing or not a number."""
+    facts = [r.fact(n) for n in names]
+    if any(f is None or r.number(f.field) is None for f in facts):
+        return None
+    return facts  # type: ignore[return-value]
+
+
 def check_expenditure_components(r: Report) -> list[Check]:
     """基本支出 + 项目支出 ≈ 支出合计 (within 0.05万元 or 0.1%).
 
@@ -140,21 +165,105 @@ def check_expenditure_components(r: Report) -> list[Check]:
     >>> check_expenditure_components(Report(fs))[0].severity
     'info'
     """
-    total = r.number("expenditure_total")
-    basic, project = r.number("basic_expenditure"), r.number("project_expenditure")
-    if total is None or basic is None or project is None:
+    facts = _money_facts(r, "expenditure_total", "basic_expenditure", "project_expenditure")
+    if facts is None:
         return []
-    diff = basic + project - total
-    tolerance = max(MONEY_TOLERANCE_YUAN, MONEY_TOLERANCE_SHARE * abs(total))
-    refs = _facts(r, "expenditure_total", "basic_expenditure", "project_expenditure")
-    if abs(diff) <= tolerance:
-        return [Check("expenditure_components", "info",
-                      "basic + project expenditure match the total", f"{total:.2f}",
-                      f"{basic + project:.2f}", refs)]
-    return [Check("expenditure_components", "warn",
-                  f"basic + project expenditure = {basic + project:.2f} yuan, but the total is "
-                  f"{total:.2f} yuan (difference {diff:+.2f})", f"{total:.2f}",
-                  f"{basic + project:.2f}", refs)]
+    return _money_parts("expenditure_components", "basic + project expenditure", facts[0], facts[1:])
+
+
+def check_basic_expenditure_parts(r: Report) -> list[Check]:
+    """人员经费 + 公用经费 ≈ 基本支出, when the 其中 list of 基本支出 names them; when they are
+    listed with 项目支出 under the total (``支出799.12万元。其中:人员经费…,公用经费…,项目支出…``),
+    the three ≈ 支出合计. Same tolerance as :func:`check_expenditure_components`.
+
+    >>> under = "part.personnel.under_basic_expenditure"
+    >>> fs = [Fact("basic_expenditure", 1e6), Fact("personnel_expenditure", 7e5, rule=under),
+    ...       Fact("public_expenditure", 2e5, rule=under)]
+    >>> c = check_basic_expenditure_parts(Report(fs))[0]
+    >>> c.severity, c.expected, c.found
+    ('warn', '1000000.00', '900000.00')
+    """
+    parts = _money_facts(r, "personnel_expenditure", "public_expenditure")
+    if parts is None or parts[0].rule.rpartition(".under_")[2] != parts[1].rule.rpartition(".under_")[2]:
+        return []
+    under = parts[0].rule.rpartition(".under_")[2]
+    if under == "basic_expenditure" and (total := r.fact("basic_expenditure")) is not None:
+        return _money_parts("basic_expenditure_parts", "personnel + public expenditure", total, parts)
+    project = r.fact("project_expenditure")
+    if under == "expenditure_total" and (total := r.fact("expenditure_total")) is not None \
+            and project is not None and _listed_together(r.text, parts + [project]):
+        return _money_parts("basic_expenditure_parts", "personnel + public + project expenditure",
+                            total, parts + [project])
+    return []
+
+
+def _listed_together(text: str, facts: list[Fact]) -> bool:
+    """The facts stand in one sentence of ``text`` (one 其中 list), in the order given."""
+    starts = [f.start for f in facts]
+    return (bool(text) and 0 <= starts[0] and starts == sorted(starts)
+            and "。" not in text[starts[0]:starts[-1]] and "\n" not in text[starts[0]:starts[-1]])
+
+
+def check_income_parts(r: Report) -> list[Check]:
+    """The income sources the 其中 list after 收入合计 names (财政拨款收入, 其他收入, 上年结转 …) add
+    up to it. A 其中 list may name only some sources: parts that fall short are not judged, parts
+    that exceed the total are.
+
+    >>> fs = [Fact("income_total", 1e6)] + [
+    ...     Fact("income_part", v, rule="part.income_source.under_income_total") for v in (6e5, 6e5)]
+    >>> c = check_income_parts(Report(fs))[0]
+    >>> c.severity, c.expected, c.found
+    ('warn', '1000000.00', '1200000.00')
+    """
+    total = r.fact("income_total")
+    parts = [f for f in r.facts if f.field == "income_part" and f.rule.endswith(".under_income_total")]
+    if total is None or r.number("income_total") is None or not parts:
+        return []
+    return _money_parts("income_parts", "the income sources listed", total, parts, complete=False)
+
+
+def _printed_decimals(f: Fact) -> int:
+    """How many decimals a fact's number was printed with (``96.88%`` → 2; unknown → 0)."""
+    m = re.search(r"\d+(?:\.(\d+))?", f.text)
+    return len(m.group(1) or "") if m else 0
+
+
+def _printed_half_unit(f: Fact) -> float:
+    """Half the last printed digit of a money fact, in yuan: the rounding its value may carry
+    (``46.5`` 万元 → 500)."""
+    m = re.search(r"\d+(?:\.\d+)?", f.text.replace(",", ""))
+    printed = float(m.group(0)) if m else 0.0
+    scale = float(f.value) / printed if printed else 1.0  # type: ignore[arg-type]
+    return 0.5 * 10 ** -_printed_decimals(f) * scale
+
+
+def check_execution_rate_matches(r: Report) -> list[Check]:
+    """A scoring form's 执行率 equals its 全年执行数 / 全年预算数 (年度资金总额 row), within the
+    precision printed: half the rate's last digit plus what the rounding of the amounts allows.
+
+    >>> fs = [Fact("form_budget", 480000.0, 0, 2, "48"), Fact("form_executed", 465000.0, 3, 7, "46.5"),
+    ...       Fact("form_execution_rate", 96.88, 8, 13, "96.88")]
+    >>> check_execution_rate_matches(Report(fs))[0].severity
+    'info'
+    """
+    facts = _money_facts(r, "form_budget", "form_executed", "form_execution_rate")
+    if facts is None:
+        return []
+    budget, executed, rate = facts
+    b, e, printed = float(budget.value), float(executed.value), float(rate.value)  # type: ignore[arg-type]
+    db, de = _printed_half_unit(budget), _printed_half_unit(executed)
+    if b - db <= 0:
+        return []  # no budget (a form printed with zeros): no rate to compare
+    computed = e / b * 100
+    slack = 0.5 * 10 ** -_printed_decimals(rate)
+    low, high = max(0.0, e - de) / (b + db) * 100 - slack, (e + de) / (b - db) * 100 + slack
+    refs = [_ref(f) for f in facts]
+    if low <= printed <= high:
+        return [Check("execution_rate_matches", "info", "the execution rate is executed / budget",
+                      f"{computed:.2f}", _num(printed), refs)]
+    return [Check("execution_rate_matches", "warn",
+                  f"executed / budget = {e:.2f} / {b:.2f} yuan = {computed:.2f}%, the form prints "
+                  f"{printed:g}%", f"{computed:.2f}", _num(printed), refs)]
 
 
 # Rules of report facts that took a figure printed under a contradicting label (extractors/
@@ -286,6 +395,58 @@ def check_max_score_sum(r: Report) -> list[Check]:
                   _num(FULL_MARKS), _num(summed), refs)]
 
 
+def _group_name(printed: str) -> str:
+    """The group a points label names: ``产出指标（50分）`` → ``产出指标``."""
+    return re.sub(r"\s+", "", re.split(r"[(（]", printed, maxsplit=1)[0])
+
+
+def check_group_points(r: Report) -> list[Check]:
+    """A group label's points (``产出指标（50分）``) equal the sum of its rows' 分值: the
+    indicators of that level1 (or level2) group from the label on, up to the next label of a group
+    of the same level (a table printed twice gives its rows once, under its first rendering).
+
+    >>> fs = [Fact("group_points", 50.0, 0, 9, "产出指标（50分）")]
+    >>> inds = [Indicator("a", level1="产出指标", max_score=20, start=10, end=20),
+    ...         Indicator("b", level1="产出指标", max_score=20, start=21, end=30)]
+    >>> c = check_group_points(Report(fs, indicators=inds))[0]
+    >>> c.severity, c.expected, c.found
+    ('warn', '50', '40')
+    """
+    labels = sorted((f for f in r.facts if f.field == "group_points" and f.start >= 0),
+                    key=lambda f: f.start)
+    if not labels:
+        return []
+    level_of: dict[str, int] = {}
+    for i in r.indicators:
+        if i.level2:
+            level_of.setdefault(i.level2, 2)
+        if i.level1:
+            level_of[i.level1] = 1
+    out = []
+    for k, label in enumerate(labels):
+        name = _group_name(label.text)
+        level = level_of.get(name)
+        if level is None:
+            continue
+        stop = next((f.start for f in labels[k + 1:]
+                     if level_of.get(_group_name(f.text), 3) <= level), float("inf"))
+        rows = [i for i in r.indicators if (i.level1 if level == 1 else i.level2) == name
+                and i.end > label.start and 0 <= i.start < stop]
+        if not rows or any(i.max_score is None for i in rows):
+            continue
+        summed = round(sum(float(i.max_score or 0.0) for i in rows), 4)
+        points = float(label.value)  # type: ignore[arg-type]
+        refs = [_ref(label)] + [_iref(i) for i in rows]
+        if abs(summed - points) <= SCORE_TOLERANCE:
+            out.append(Check("group_points", "info", f"the rows of {label.text} add up to its points",
+                             _num(points), _num(summed), refs))
+        else:
+            out.append(Check("group_points", "warn",
+                             f"the {len(rows)} rows of {label.text} are worth {summed:g} points, "
+                             f"the group {points:g}", _num(points), _num(summed), refs))
+    return out
+
+
 def check_rate_range(r: Report) -> list[Check]:
     """预算执行率 within 0–100% (above 100 is possible but suspect: warn; below 0: fail).
 
@@ -330,32 +491,48 @@ def grade_for(score: float, bands: tuple[tuple[float, str], ...] = DEFAULT_GRADE
     return next((grade for floor, grade in bands if score >= floor), bands[-1][1])
 
 
-def check_grade_matches_score(r: Report) -> list[Check]:
-    """The grade (优/良/中/差) agrees with the total score under the national default bands.
+def parse_grade_bands(value: str) -> tuple[tuple[float, str], ...]:
+    """The bands of a ``grade_bands`` fact (``优≥90;良≥80;中≥60;差≥0``), best first.
 
-    Reports that state other bands are not read yet: their grade is compared with the defaults,
-    which is what a warning then says.
+    >>> parse_grade_bands("优秀≥85;良好≥75;合格≥60;不合格≥0")
+    ((85.0, '优秀'), (75.0, '良好'), (60.0, '合格'), (0.0, '不合格'))
+    """
+    bands = [(float(floor), grade) for grade, _, floor in
+             (band.partition("≥") for band in value.split(";"))]
+    return tuple(sorted(bands, key=lambda b: -b[0]))
+
+
+def check_grade_matches_score(r: Report) -> list[Check]:
+    """The grade agrees with the total score: under the bands the report states for itself
+    (``90分（含）以上为优，80（含）-90分为良…``, a ``grade_bands`` fact), else under the national
+    default bands (优/良/中/差). A grade the bands do not name (优秀 beside bands of 优) is not
+    judged.
 
     >>> fs = [Fact("total_score", 85.0), Fact("grade", "优")]
     >>> c = check_grade_matches_score(Report(fs))[0]
     >>> c.severity, c.expected, c.found
     ('warn', '良', '优')
+    >>> check_grade_matches_score(Report(fs + [Fact("grade_bands", "优≥85;良≥75;中≥60;差≥0")]))[0].severity
+    'info'
     """
     score, grade = r.number("total_score"), r.fact("grade")
     if score is None or grade is None or not 0 <= score <= FULL_MARKS:
         return []
+    stated = r.fact("grade_bands")
+    bands = parse_grade_bands(str(stated.value)) if stated is not None else DEFAULT_GRADE_BANDS
     printed = str(grade.value).strip()
-    if printed not in {g for _, g in DEFAULT_GRADE_BANDS}:
-        return []  # 优秀/良好 …: not a grade of the default bands (normalised elsewhere)
-    expected = grade_for(score)
-    refs = _facts(r, "total_score", "grade")
+    if printed not in {g for _, g in bands}:
+        return []  # 优秀/良好 …: not a grade of these bands (normalised elsewhere)
+    expected = grade_for(score, bands)
+    refs = _facts(r, "total_score", "grade", "grade_bands")
     if printed == expected:
         return [Check("grade_matches_score", "info", "the grade matches the total score",
                       expected, printed, refs)]
+    scheme = (f"the bands the report states ({stated.value})" if stated is not None
+              else "the national default bands (优 ≥ 90, 良 ≥ 80, 中 ≥ 60)")
     return [Check("grade_matches_score", "warn",
-                  f"a total score of {score:g} is graded {expected} under the national default "
-                  f"bands (优 ≥ 90, 良 ≥ 80, 中 ≥ 60), the report says {printed}",
-                  expected, printed, refs)]
+                  f"a total score of {score:g} is graded {expected} under {scheme}, the report "
+                  f"says {printed}", expected, printed, refs)]
 
 
 def check_fiscal_year_plausible(r: Report) -> list[Check]:
@@ -487,13 +664,17 @@ def check_township_resolved(r: Report) -> list[Check]:
 # Every check, in the order its rows are written. A new check is a function of a Report added here.
 CHECKS: list[Callable[[Report], list[Check]]] = [
     check_expenditure_components,
+    check_basic_expenditure_parts,
+    check_income_parts,
     check_label_contradicts_figure,
     check_share_matches_amounts,
     check_indicator_score_sum,
     check_indicator_scores_within_max,
     check_points_typo,
     check_max_score_sum,
+    check_group_points,
     check_rate_range,
+    check_execution_rate_matches,
     check_total_score_range,
     check_grade_matches_score,
     check_fiscal_year_plausible,

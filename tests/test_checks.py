@@ -158,6 +158,12 @@ def test_the_seeds_get_exactly_the_inconsistencies_they_contain() -> None:
         ("002", "points_typo", "warn", "10", "01"),
         # "基本支出共计2023.37万元，其中…项目支出448.17万元": the total called 基本支出
         ("003", "label_contradicts_figure", "warn", "expenditure_total", "基本支出"),
+        # found by group_points (issue 8): the form prints 产出指标（50分） above rows worth
+        # 10+10+10+5+10+5+10+10 = 70 and 效益指标（30分） above two rows of 10 (its 生态效益 and
+        # 可持续影响 rows are empty): the groups' points (50+30+10, with 10 for the budget row)
+        # disagree with their rows' (70+20+10)
+        ("003", "group_points", "warn", "50", "70"),
+        ("003", "group_points", "warn", "30", "20"),
     }
 
 
@@ -176,3 +182,90 @@ def test_stated_shares_against_their_amounts(text: str, severities: list[str]) -
 
     checks = extract_document(document_from_text("一、基本情况\n" + text, "x.txt")).checks
     assert [c.severity for c in checks if c.check_name == "share_matches_amounts"] == severities
+
+
+# Issue 8's further checks, on real wording through the real extraction: (check, severity,
+# expected, found) of every row of the checks named.
+PARTS_AND_RATES = [
+    # sample h02: 支出 and its 其中 list of 人员经费, 公用经费 and 项目支出 (434.89 + 77.4 + 286.83)
+    ("h02_spending_listed_under_the_total",
+     "2、支出:799.12万元。其中:人员经费支出434.89万元,公用经费支出77.4万元,项目支出286.83万元。",
+     [("basic_expenditure_parts", "info", "7991200.00", "7991200.00")]),
+    ("basic_expenditure_parts_do_not_add_up",
+     "基本支出1132.68万元，其中：人员经费1059.39万元，日常公用经费53.29万元。",
+     [("basic_expenditure_parts", "warn", "11326800.00", "11126800.00")]),
+    # seed 001: 调整后财政拨款收入 and its two funds
+    ("seed_001_income_by_fund",
+     "调整后财政拨款收入1599.38万元。其中：一般公共预算财政拨款收入1493.56万元，占93.38%；"
+     "政府性基金预算财政拨款收入105.82万元，占6.62%。",
+     [("income_parts", "info", "15993800.00", "15993800.00")]),
+    ("income_parts_exceed_the_total",
+     "收入合计500万元，其中：财政拨款收入450万元，上年结转100万元。",
+     [("income_parts", "warn", "5000000.00", "5500000.00")]),
+    # a 其中 list may name only some sources: falling short is not judged; a change is no part
+    ("income_parts_may_leave_some_out",
+     "收入合计500万元，其中：财政拨款收入450万元，同比增加30万元。", []),
+    # a total whose 其中 list is two sentences away (h02's 收入): not read as its parts
+    ("income_list_not_right_after_its_total",
+     "1、收入:792.22万元。同比上年度增加189.25万元。其中:财政拨款收入700万元。", []),
+]
+
+FORM_HEADER = "项目资金(万元) 年初预算数 全年预算数 全年执行数 分值 执行率 得分\n"
+FORMS = [
+    ("h27_form_rate_agrees",
+     FORM_HEADER + "年度资金总额 20 20 20 10 100.00% 10\n其中:当年财政拨款 20\n",
+     [("execution_rate_matches", "info", "100.00", "100")]),
+    ("form_rate_disagrees",
+     FORM_HEADER + "年度资金总额 50 48.00 46.50 10 96.50% 9.65\n其中:当年财政拨款 50\n",
+     [("execution_rate_matches", "warn", "96.88", "96.5")]),
+    # h25: a form printed with zeros has no rate to compare
+    ("form_without_budget",
+     FORM_HEADER + "年度资金总额 0 0 0 10 0 0\n其中:当年财政拨款 90\n", []),
+]
+
+GRADES = [
+    # the report's own bands make 85 a 优 (the national defaults would say 良)
+    ("stated_bands_used",
+     "评价结果：85分（含）以上为优，75（含）-85分为良，60（含）-75分为中，60分以下为差。"
+     "综合得分85分，评价等级为优。",
+     [("grade_matches_score", "info", "优", "优")]),
+    ("stated_bands_contradicted",
+     "90分（含）以上为优，80（含）-90分为良，60（含）-80分为中，60分以下为差。综合得分85分，评价等级为优。",
+     [("grade_matches_score", "warn", "良", "优")]),
+    # two bands are no scheme: the national defaults apply
+    ("too_few_bands_read_as_defaults",
+     "85分以上为优，60分以下为差。综合得分85分，评价等级为优。",
+     [("grade_matches_score", "warn", "良", "优")]),
+]
+
+
+def _checks_of(text: str, names: set[str]) -> list[tuple[str, str, str | None, str | None]]:
+    from pipeline.extract import extract_document
+    from pipeline.ingest import document_from_text
+
+    checks = extract_document(document_from_text("一、基本情况\n" + text, "x.txt")).checks
+    return [(c.check_name, c.severity, c.expected, c.found) for c in checks if c.check_name in names]
+
+
+@pytest.mark.parametrize("name,text,rows", PARTS_AND_RATES + FORMS + GRADES,
+                         ids=[e[0] for e in PARTS_AND_RATES + FORMS + GRADES])
+def test_parts_rates_and_grades(name: str, text: str, rows: list[tuple[str, str, str, str]]) -> None:
+    names = {"basic_expenditure_parts", "income_parts", "execution_rate_matches",
+             "grade_matches_score"}
+    assert _checks_of(text, names) == rows
+
+
+@pytest.mark.parametrize("path,expected", [
+    # sample h27: 产出指标(70分), 效益指标(20分), 满意度指标(10分) over rows worth as much
+    ("samples/docs/h27.txt", [("info", "70", "70"), ("info", "20", "20"), ("info", "10", "10")]),
+    # seed 003: the groups' points disagree with their rows (see the seeds' test above)
+    ("seeds/003_cbba9d689f5f66a1.txt", [("warn", "50", "70"), ("warn", "30", "20"),
+                                        ("info", "10", "10")]),
+])
+def test_group_points_against_their_rows(path: str, expected: list[tuple[str, str, str]]) -> None:
+    from pipeline.extract import extract_path
+    from tests.conftest import DATA
+
+    checks = extract_path(DATA / path).checks
+    assert [(c.severity, c.expected, c.found) for c in checks
+            if c.check_name == "group_points"] == expected
