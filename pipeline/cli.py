@@ -281,7 +281,8 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
 def sql(query: str, out_dir: Path, as_csv: bool) -> None:
     """Run a read-only SQL QUERY on the dataset's DuckDB database.
 
-    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors, files.
+    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, sources,
+    errors, files.
     """
     import duckdb
 
