@@ -27,8 +27,8 @@ from prefect.futures import as_completed
 from prefect.states import Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.batch import (Chunk, chunks, discover, error_row, file_digest, pipeline_version,
-                            plan_chunks, process_chunk)
+from pipeline.batch import (MAX_CHUNK_FILES, Chunk, chunks, discover, error_row, file_digest,
+                            pipeline_version, plan_chunks, process_chunk)
 from pipeline.dataset import Store
 from pipeline.progress import Progress
 
@@ -112,12 +112,23 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
                     len(files), len(files) - len(todo), out, len(todo), len(batches),
                     max(map(len, batches), default=0), workers)
         bar = Progress(len(todo), enabled=progress)
+        orphans: list[str] = []
         for batch, chunk in _extract_in_chunks(batches, ocr, workers * IN_FLIGHT_PER_WORKER):
             written = store.write(chunk.rows, chunk.errors, _file_rows(chunk, digests, version))
             duplicates += written.duplicates
+            orphans += written.orphans
             failures.extend(chunk.errors)
             bar.update(len(batch), failed=len(chunk.errors))
         bar.close()
+        # other renderings of a report whose kept file changed: read again, now on their own
+        again = sorted(set(orphans) & set(digests))
+        if again:
+            logger.info("%d file(s) read again: their report's kept file changed", len(again))
+        for _, chunk in _extract_in_chunks(list(chunks(again, MAX_CHUNK_FILES)), ocr,
+                                           workers * IN_FLIGHT_PER_WORKER):
+            written = store.write(chunk.rows, chunk.errors, _file_rows(chunk, digests, version))
+            duplicates += written.duplicates
+            failures.extend(chunk.errors)
         if discover_errors:
             store.write({}, discover_errors, [])
         if todo or discover_errors or not (Path(out) / "reports.parquet").exists():

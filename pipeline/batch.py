@@ -6,6 +6,7 @@ small.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -193,17 +194,28 @@ def process_file(path: str | Path, ocr: bool = True) -> FileResult:
             source, "extract", "no recognisable report structure: no numbered headings, amounts, "
             "percentages or indicators were found (is this a performance self-evaluation report?)"))
     try:
-        return FileResult(source, rows=to_rows(extraction))
+        rows = to_rows(extraction)
     except Exception as exc:
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))
+    rows["sources"][0]["fetched_at"] = _modified(path)
+    return FileResult(source, rows=rows)
+
+
+def _modified(path: str | Path) -> str | None:
+    """When the file was written (fetched, for a downloaded page), UTC to the second."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return None
+    return dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
 class Chunk:
     """What a chunk of files gave, packed to travel from a worker to the writer: the ``reports``
-    rows as dicts, every other table as one Arrow table, the ``errors`` rows, and each file's
-    outcome as ``(source, report_id or None if it failed)``."""
+    and ``sources`` rows as dicts, every other table as one Arrow table, the ``errors`` rows, and
+    each file's outcome as ``(source, report_id or None if it failed)``."""
 
     rows: dict[str, Any]
     errors: list[dict[str, str]]
@@ -217,30 +229,32 @@ def process_chunk(paths: Sequence[str | Path], ocr: bool = True) -> Chunk:
     warm()
     results = [process_file(path, ocr=ocr) for path in paths]
     rows, errors = combine(results)
-    packed: dict[str, Any] = {table: table_rows if table == "reports" else arrow_table(table, table_rows)
-                              for table, table_rows in rows.items()}
+    packed: dict[str, Any] = {table: table_rows if table in ("reports", "sources")
+                              else arrow_table(table, table_rows) for table, table_rows in rows.items()}
     outcomes = [(r.source, None if r.error else r.rows["reports"][0]["report_id"]) for r in results]
     return Chunk(packed, errors, outcomes)
 
 
 def combine(results: list[FileResult]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, str]]]:
     """All rows of a batch by table, and its error rows. A report whose content repeats (the same
-    text under two names) is kept once, under the name that sorts first.
+    text under two names) is kept once, from the source :func:`pipeline.sources.preference` puts
+    first (between equal formats, the name that sorts first); every file keeps its ``sources`` row.
 
     >>> a = FileResult("b.txt", rows={"reports": [{"report_id": "r1", "source": "b.txt"}]})
     >>> b = FileResult("a.txt", rows={"reports": [{"report_id": "r1", "source": "a.txt"}]})
     >>> [r["source"] for r in combine([a, b])[0]["reports"]]
     ['a.txt']
     """
+    from pipeline.sources import preference
+
     rows: dict[str, list[dict[str, Any]]] = {}
-    errors: list[dict[str, str]] = []
+    errors = [r.error for r in sorted(results, key=lambda r: r.source) if r.error]
     seen: set[str] = set()
-    for result in sorted(results, key=lambda r: r.source):
-        if result.error:
-            errors.append(result.error)
-            continue
+    read = [r for r in results if not r.error]
+    for result in sorted(read, key=lambda r: preference(r.rows["reports"][0])):
         rid = result.rows["reports"][0]["report_id"]
         if rid in seen:
+            rows.setdefault("sources", []).extend(result.rows.get("sources", []))
             continue
         seen.add(rid)
         for table, table_rows in result.rows.items():

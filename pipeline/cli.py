@@ -281,8 +281,9 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
 def sql(query: str, out_dir: Path, as_csv: bool) -> None:
     """Run a read-only SQL QUERY on the dataset's DuckDB database.
 
-    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, errors,
-    files, indicator_matrix (one row per report, <canonical_id>_score / _max_score / _actual).
+    Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, sources,
+    errors, files, indicator_matrix (one row per report, <canonical_id>_score / _max_score /
+    _actual).
     """
     import duckdb
 

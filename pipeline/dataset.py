@@ -9,8 +9,13 @@ the end of a run :meth:`Store.export` writes one Parquet file per table, each re
 Rows are keyed by ``report_id`` (a hash of the report's decoded text):
 
 - a report read again replaces its rows, and a file whose content changed replaces its old report;
-- a report whose text is already in the dataset under another file name is kept once, under the
-  name that sorts first (so the result does not depend on which chunk finished first);
+- one report in several files (the same text under two names, or a .docx and its .pdf: the same
+  unit, year and kind and near-identical text, :mod:`pipeline.sources`) is one ``reports`` row
+  with a ``sources`` row for each file. Its values are those of the file
+  :func:`pipeline.sources.preference` puts first (Word, then html, txt, PDF, OCR; then the name
+  that sorts first), whatever order the files arrive in; the other files' rows are not kept and
+  their ``files`` status is ``duplicate``. The other renderings of a report whose kept file
+  changed are read again (:attr:`Written.orphans`);
 - a file that fails keeps the rows it had and gets an ``errors`` row; any attempt on a file (failed
   or not) replaces that file's earlier ``errors`` rows.
 
@@ -22,11 +27,12 @@ from __future__ import annotations
 import os
 import stat
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from pipeline.batch import error_row, link_scoring_forms
+from pipeline.sources import NEAR_TEXT, comparable_text, match_key, preference, similarity
 
 __all__ = ["SCHEMAS", "SORT_KEYS", "MATRIX", "matrix_schema", "DATABASE", "STORAGE_VERSION", "Store", "StoreError", "error_row",
            "arrow_table", "frame", "read_table", "write_dataset"]
@@ -58,10 +64,14 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "checks": {"report_id": S, "check_name": S, "severity": S, "expected": S, "found": S,
                "message": S, "records": S},
     "texts": {"report_id": S, "source": S, "text": S},
+    # one row per file that holds a report (pipeline.sources): the file whose values the report
+    # keeps (is_primary) and the other renderings of it, with how each was matched to it
+    "sources": {"report_id": S, "source": S, "format": S, "text_id": S, "published": S,
+                "fetched_at": S, "is_primary": B, "matched_by": S, "similarity": F},
     "errors": {"error_id": S, "source": S, "stage": S, "message": S},
     # one row per file a run has seen: what it held (sha256 of the bytes), which pipeline version
     # read it and what came of it (ok / duplicate / failed); a file whose hash and version match
-    # an ok or duplicate row is not read again
+    # an ok or duplicate row is not read again. report_id: the report it is a source of
     "files": {"source": S, "sha256": S, "size": I, "pipeline_version": S, "report_id": S,
               "status": S},
 }
@@ -70,7 +80,8 @@ SORT_KEYS: dict[str, list[str]] = {
     "amounts": ["report_id", "start"], "percentages": ["report_id", "start"],
     "indicators": ["report_id", "origin", "table_id", "row_index", "start", "name"],
     "facts": ["report_id", "field"], "checks": ["report_id", "check_name"],
-    "texts": ["report_id"], "errors": ["source", "stage", "message"], "files": ["source"],
+    "texts": ["report_id"], "sources": ["report_id", "source"],
+    "errors": ["source", "stage", "message"], "files": ["source"],
 }
 # The wide table built from reports and indicators at each export (Store.build_indicator_matrix):
 # one row per report; per canonical indicator of patterns/indicator_taxonomy.yaml, its score,
@@ -93,8 +104,9 @@ def matrix_schema() -> dict[str, str]:
     return schema
 
 
-# tables whose rows belong to a report (deleted and re-inserted with it)
-REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t != "files"]
+# tables whose rows belong to a report (deleted and re-inserted with it); a report's sources are
+# rows of files, which move to another report when it is merged into that one
+REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t not in ("files", "sources")]
 DATABASE = "jixiao.duckdb"
 STORAGE_VERSION = "v1.5.0"
 # the newest storage version number (in the file header) that DuckDB 1.5 reads; 2.0 writes 69
@@ -163,12 +175,35 @@ def _literal(path: Path) -> str:
 
 @dataclass
 class Written:
-    """What one :meth:`Store.write` changed: reports inserted, kept as duplicates, errors added."""
+    """What one :meth:`Store.write` changed: reports inserted, files that became another file's
+    duplicate, errors added, and the files to read again (``orphans``: renderings of a report
+    whose kept file changed, so they have no report now)."""
 
     reports: int = 0
     duplicates: int = 0
     errors: int = 0
     refused: int = 0   # values or rows a schema refused (each also an errors row)
+    orphans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    """A text that may be a report of the dataset: a stored report, or one of this write."""
+
+    report_id: str
+    source: str
+    format: str | None
+    ocr: bool | None
+    key: tuple[str, int, str] | None
+    stored: bool
+
+    @classmethod
+    def of(cls, report: dict[str, Any], stored: bool) -> "_Candidate":
+        return cls(report["report_id"], report["source"], report.get("format"), report.get("ocr"),
+                   match_key(report), stored)
+
+    def preference(self) -> tuple[int, str]:
+        return preference({"source": self.source, "format": self.format, "ocr": self.ocr})
 
 
 class Store:
@@ -206,6 +241,8 @@ class Store:
                                  "wait for it to finish (one writer at a time)") from exc
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self.con.execute("USE store")
+        existing = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'").fetchall()}
         for table, schema in SCHEMAS.items():
             cols = ", ".join(f"{_quote(c)} {_SQL_TYPES[k]}" for c, k in schema.items())
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
@@ -217,6 +254,19 @@ class Store:
                     self.con.execute(f"ALTER TABLE {table} ADD COLUMN {_quote(col)} {_SQL_TYPES[kind]}")
             for col in sorted(have - set(schema)):  # one a later version renamed (checks.check)
                 self.con.execute(f"ALTER TABLE {table} DROP COLUMN {_quote(col)}")
+        if "sources" not in existing:
+            self._list_sources_of_earlier_reports()
+
+    def _list_sources_of_earlier_reports(self) -> None:
+        """A dataset written before the ``sources`` table: each report's own file is its kept
+        source, and each file kept as its exact duplicate (status ``duplicate``) another."""
+        self.con.execute(
+            "INSERT INTO sources BY NAME SELECT report_id, source, format, report_id AS text_id, "
+            "published, true AS is_primary, 'self' AS matched_by, 1.0 AS similarity FROM reports")
+        self.con.execute(
+            "INSERT INTO sources BY NAME SELECT f.report_id, f.source, f.report_id AS text_id, "
+            "false AS is_primary, 'same_text' AS matched_by, 1.0 AS similarity FROM files f "
+            "WHERE f.status = 'duplicate' AND f.report_id IN (SELECT report_id FROM reports)")
 
     def _upgrade_legacy(self) -> None:
         """A dataset written by jixiao before the store (a DuckDB file rebuilt from Parquet on each
@@ -289,70 +339,201 @@ class Store:
         ``files`` rows of every file attempted, in one transaction.
 
         ``rows`` maps table names to rows (lists of dicts as from :func:`pipeline.extract.to_rows`,
-        or, except for ``reports``, Arrow tables as in :class:`pipeline.batch.Chunk`); every report
-        in ``rows["reports"]`` replaces what the dataset had for its ``report_id`` and its source.
-        A ``files`` row with status ``ok`` whose report is not kept under its name (the same text is
-        stored under a name that sorts first) becomes ``duplicate``.
+        or, except for ``reports`` and ``sources``, Arrow tables as in
+        :class:`pipeline.batch.Chunk`); every report in ``rows["reports"]`` replaces what the
+        dataset had for its ``report_id`` and its source. A report that is another rendering of
+        one in the dataset or in this write (:mod:`pipeline.sources`) joins it: only the preferred
+        rendering's rows are kept, every file gets a ``sources`` row, and a ``files`` row with
+        status ``ok`` whose report is not kept under its name becomes ``duplicate``.
         """
         rows, refused = _validated(rows, files or [], errors or [])
         files, errors = rows.pop("files"), rows.pop("errors") + refused
-        reports = sorted(rows.get("reports", []), key=lambda r: (r["report_id"], r["source"]))
-        winners: dict[str, str] = {}
-        displaced: set[str] = set()
-        for report in reports:  # the same text twice in this batch: the first name wins
-            winners.setdefault(report["report_id"], report["source"])
+        reports = rows.get("reports", [])
+        sources = rows.get("sources")
+        if sources is not None and not isinstance(sources, list):  # an Arrow table
+            sources = sources.to_pylist()
+        sources = sources or [
+            {"report_id": r["report_id"], "source": r["source"], "format": r.get("format"),
+             "text_id": r["report_id"], "published": r.get("published")} for r in reports]
+        incoming: dict[str, _Candidate] = {}
+        for report in sorted(reports, key=lambda r: _Candidate.of(r, False).preference()):
+            incoming.setdefault(report["report_id"], _Candidate.of(report, False))
+        written = Written(errors=len(errors) - len(refused), refused=len(refused))
         with self._transaction():
-            if winners:
-                self.con.register("_new", arrow_table("reports", [{"report_id": rid, "source": src}
-                                                             for rid, src in winners.items()]))
-                # the same text already stored under a name that sorts first: keep that one
-                for rid, src in self.con.execute(
-                        "SELECT r.report_id, r.source FROM reports r JOIN _new n USING (report_id) "
-                        "WHERE r.source <> n.source").fetchall():
-                    if src < winners[rid]:
-                        del winners[rid]
-                    else:  # stored under a later name: this one takes its place
-                        displaced.add(src)
-                self.con.unregister("_new")
-            kept = [r for r in reports if winners.get(r["report_id"]) == r["source"]]
-            kept_sources = {r["source"] for r in kept}
-            files = [dict(f, status="duplicate") if f.get("status") == "ok"
-                     and f["source"] not in kept_sources else f for f in files]
-            dropped = sum(1 for f in files if f["status"] == "duplicate") if files \
-                else len(reports) - len(kept)
-            written = Written(reports=len(kept), duplicates=dropped + len(displaced),
-                              errors=len(errors) - len(refused), refused=len(refused))
-            if reports:
-                # what these reports replace: their own ids, and whatever their files held before.
-                # Looked up first on the narrow reports table, so that the wide tables are only
-                # scanned by a DELETE when there is something to delete (rare in a fresh run)
-                stale = self._ids_to_replace({r["report_id"] for r in kept},
-                                             {r["source"] for r in reports})
-                if stale:
-                    for table in REPORT_TABLES:
-                        self.con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))",
-                                         [stale])
-                ids = set(winners)
+            heads: dict[str, tuple[str, float]] = {}
+            candidates: dict[str, _Candidate] = {}
+            stale: list[str] = []
+            if incoming:
+                # what these files held before: reports they were the kept file of
+                stale = self._ids_to_replace(set(), {s["source"] for s in sources})
+                candidates = self._candidates(incoming, set(stale))
+                heads = self._match(candidates, rows.get("texts", []))
+            inserted = {rid for rid, c in candidates.items() if not c.stored and heads[rid][0] == rid}
+            merged = {rid: head for rid, (head, _) in heads.items() if head != rid}
+            kept_sources = {candidates[rid].source for rid in heads if rid not in merged}
+            new_sources = [self._source_row(s, candidates, heads) for s in sources
+                           if s["text_id"] in heads]
+            written.reports = len(inserted)
+            written.duplicates = sum(1 for s in new_sources if not s["is_primary"])
+            gone = sorted(set(stale) | inserted | {rid for rid in merged if candidates[rid].stored})
+            if gone:
                 for table in REPORT_TABLES:
-                    self._insert(table, kept if table == "reports" else
-                                 _only_reports(rows.get(table, []), ids))
-            attempted = sorted({r["source"] for r in reports} | {e["source"] for e in errors}
+                    self.con.execute(f"DELETE FROM {table} WHERE report_id IN (SELECT unnest(?))",
+                                     [gone])
+            for table in REPORT_TABLES:
+                self._insert(table, [r for r in reports if r["report_id"] in inserted
+                                     and r["source"] == candidates[r["report_id"]].source]
+                             if table == "reports" else _only_reports(rows.get(table, []), inserted))
+            joined = {s["source"]: s["report_id"] for s in new_sources}
+            files = [dict(f, status="duplicate" if f["source"] not in kept_sources else "ok",
+                          report_id=joined.get(f["source"], f["report_id"]))
+                     if f.get("status") == "ok" else f for f in files]
+            attempted = sorted({s["source"] for s in sources} | {e["source"] for e in errors}
                                | {f["source"] for f in files})
             if attempted:
-                for table in ("errors", "files"):
+                for table in ("errors", "files", "sources"):
+                    wanted = attempted if table != "sources" else sorted({s["source"] for s in sources})
                     present = self.con.execute(
                         f"SELECT count(*) FROM {table} WHERE source IN (SELECT unnest(?))",
-                        [attempted]).fetchall()[0][0]
+                        [wanted]).fetchall()[0][0]
                     if present:
                         self.con.execute(f"DELETE FROM {table} WHERE source IN (SELECT unnest(?))",
-                                         [attempted])
-            unique_errors = list({e["error_id"]: e for e in errors}.values())
-            self._insert("errors", unique_errors)
+                                         [wanted])
+            self._insert("errors", list({e["error_id"]: e for e in errors}.values()))
             self._insert("files", files)
-            if displaced:
-                self.con.execute("UPDATE files SET status = 'duplicate' WHERE status = 'ok' "
-                                 "AND source IN (SELECT unnest(?))", [sorted(displaced)])
+            written.duplicates += self._merge_sources(candidates, heads)
+            self._insert("sources", new_sources)
+            written.orphans = self._drop_orphans(stale)
         return written
+
+    def _candidates(self, incoming: dict[str, "_Candidate"], stale: set[str]) -> dict[str, "_Candidate"]:
+        """The texts this write's reports are matched against, by ``report_id``: this write's own
+        and the stored reports with one of their ids or their unit, year and kind (except
+        ``stale``, the reports being replaced). Of a text stored under another name and written
+        again, the preferred source is the candidate."""
+        import pyarrow as pa
+
+        keys = {c.key for c in incoming.values() if c.key is not None}
+        self.con.register("_keys", pa.table({
+            "unit_name": pa.array([k[0] for k in keys], pa.string()),
+            "fiscal_year": pa.array([k[1] for k in keys], pa.int64()),
+            "report_kind": pa.array([k[2] for k in keys], pa.string())}))
+        stored = self.con.execute(
+            "SELECT report_id, source, format, ocr, unit_name, fiscal_year, report_kind FROM reports "
+            "WHERE (report_id IN (SELECT unnest(?)) OR EXISTS (SELECT 1 FROM _keys k WHERE "
+            "k.unit_name = reports.unit_name AND k.fiscal_year = reports.fiscal_year "
+            "AND k.report_kind = reports.report_kind)) AND report_id NOT IN (SELECT unnest(?))",
+            [sorted(incoming), sorted(stale)]).fetchall()
+        self.con.unregister("_keys")
+        candidates = dict(incoming)
+        names = ("report_id", "source", "format", "ocr", "unit_name", "fiscal_year", "report_kind")
+        for row in stored:
+            candidate = _Candidate.of(dict(zip(names, row)), stored=True)
+            have = candidates.get(candidate.report_id)
+            if have is None or candidate.preference() < have.preference():
+                candidates[candidate.report_id] = candidate
+        return candidates
+
+    def _match(self, candidates: dict[str, "_Candidate"], texts: Any) -> dict[str, tuple[str, float]]:
+        """``report_id -> (report_id of the report it is a rendering of, similarity)`` for every
+        candidate (itself and 1.0 when it is a report of its own).
+
+        Within each unit, year and kind, candidates are taken in order of preference: each joins
+        the most similar report formed so far when that is at least ``NEAR_TEXT``, else forms one.
+        Two stored reports are not compared again (they did not match when written). Texts are
+        read only for groups with something new to compare."""
+        heads = {rid: (rid, 1.0) for rid in candidates}
+        groups: dict[tuple[str, int, str], list[_Candidate]] = {}
+        for c in candidates.values():
+            if c.key is not None:
+                groups.setdefault(c.key, []).append(c)
+        groups = {k: g for k, g in groups.items() if len(g) > 1 and not all(c.stored for c in g)}
+        wanted = {c.report_id for g in groups.values() for c in g}
+        if not wanted:
+            return heads
+        ours = _only_reports(texts, wanted)
+        comparable = {r["report_id"]: comparable_text(r["text"] or "")
+                      for r in (ours if isinstance(ours, list) else ours.to_pylist())}
+        for rid, text in self.con.execute(
+                "SELECT report_id, text FROM texts WHERE report_id IN (SELECT unnest(?))",
+                [sorted(wanted - set(comparable))]).fetchall():
+            comparable[rid] = comparable_text(text or "")
+        for group in groups.values():
+            formed: list[_Candidate] = []
+            for c in sorted(group, key=_Candidate.preference):
+                scores = [(similarity(comparable.get(c.report_id, ""),
+                                      comparable.get(h.report_id, ""), NEAR_TEXT), h.report_id)
+                          for h in formed if not (c.stored and h.stored)]
+                best, head = max(scores, default=(0.0, ""))
+                if best >= NEAR_TEXT:
+                    heads[c.report_id] = (head, best)
+                else:
+                    formed.append(c)
+        return heads
+
+    @staticmethod
+    def _source_row(row: dict[str, Any], candidates: dict[str, "_Candidate"],
+                    heads: dict[str, tuple[str, float]]) -> dict[str, Any]:
+        """A ``sources`` row of this write: the report its text belongs to and how it got there."""
+        head, score = heads[row["text_id"]]
+        primary = candidates[head].source == row["source"]
+        matched_by = "self" if primary else "same_text" if row["text_id"] == head else "near_text"
+        return dict(row, report_id=head, is_primary=primary, matched_by=matched_by,
+                    similarity=1.0 if row["text_id"] == head else score)
+
+    def _merge_sources(self, candidates: dict[str, "_Candidate"],
+                       heads: dict[str, tuple[str, float]]) -> int:
+        """Point the stored ``sources`` rows of a report merged into another at that one (a file
+        whose text is the merged report's gets its similarity to the report it joins), mark which
+        file of each report touched is the kept one, and make the ``files`` row of a file no longer
+        kept ``duplicate``. Returns how many stored files stopped being a report's kept file."""
+        import pyarrow as pa
+
+        merged = [(rid, head, score) for rid, (head, score) in heads.items() if head != rid]
+        if not heads:
+            return 0
+        if merged:
+            self.con.register("_merged", pa.table({
+                "report_id": pa.array([m[0] for m in merged], pa.string()),
+                "head": pa.array([m[1] for m in merged], pa.string()),
+                "score": pa.array([m[2] for m in merged], pa.float64())}))
+            self.con.execute(
+                "UPDATE sources SET report_id = m.head, similarity = CASE WHEN sources.text_id = "
+                "m.report_id THEN m.score ELSE sources.similarity END, matched_by = CASE WHEN "
+                "sources.text_id = m.report_id THEN 'near_text' ELSE sources.matched_by END "
+                "FROM _merged m WHERE sources.report_id = m.report_id")
+            self.con.execute("UPDATE files SET report_id = m.head FROM _merged m "
+                             "WHERE files.report_id = m.report_id")
+            self.con.unregister("_merged")
+        kept = {head: candidates[head].source for head, _ in heads.values()}
+        self.con.register("_kept", pa.table({"report_id": pa.array(list(kept), pa.string()),
+                                             "source": pa.array(list(kept.values()), pa.string())}))
+        demoted = [r[0] for r in self.con.execute(
+            "SELECT s.source FROM sources s JOIN _kept k USING (report_id) "
+            "WHERE s.is_primary AND s.source <> k.source").fetchall()]
+        self.con.execute(
+            "UPDATE sources SET is_primary = (sources.source = k.source), matched_by = CASE "
+            "WHEN sources.source = k.source THEN 'self' WHEN sources.text_id = sources.report_id "
+            "THEN 'same_text' ELSE sources.matched_by END FROM _kept k "
+            "WHERE sources.report_id = k.report_id")
+        self.con.unregister("_kept")
+        if demoted:
+            self.con.execute("UPDATE files SET status = 'duplicate' WHERE status = 'ok' "
+                             "AND source IN (SELECT unnest(?))", [sorted(demoted)])
+        return len(demoted)
+
+    def _drop_orphans(self, stale: list[str]) -> list[str]:
+        """The files that were other renderings of a replaced report that is not in the dataset
+        any more: their ``sources`` and ``files`` rows go, so that they are read again."""
+        if not stale:
+            return []
+        orphans = [r[0] for r in self.con.execute(
+            "SELECT source FROM sources WHERE report_id IN (SELECT unnest(?)) "
+            "AND report_id NOT IN (SELECT report_id FROM reports) ORDER BY source", [stale]).fetchall()]
+        if orphans:
+            for table in ("sources", "files"):
+                self.con.execute(f"DELETE FROM {table} WHERE source IN (SELECT unnest(?))", [orphans])
+        return orphans
 
     def _ids_to_replace(self, report_ids: set[str], sources: set[str]) -> list[str]:
         """Stored reports with one of these ids, or read from one of these sources."""

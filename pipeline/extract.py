@@ -208,4 +208,7 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                        "expected": c.expected, "found": c.found, "message": c.message,
                        "records": c.records_json()} for c in ex.checks]
     rows["texts"] = [{"report_id": rid, "source": doc.source, "text": doc.text}]
+    # the file as one source of its report; the store decides which report it joins
+    rows["sources"] = [{"report_id": rid, "source": doc.source, "format": doc.format,
+                        "text_id": rid, "published": report["published"]}]
     return rows

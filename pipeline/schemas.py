@@ -222,6 +222,22 @@ TABLES: dict[str, Table] = {
         "source": Col("the file it was read from", "来源文件"),
         "text": Col("the decoded text", "正文", required=True),
     }),
+    "sources": Table("One row per file that holds a report: the same report as .docx and .pdf, "
+                     "or under two URLs, is one reports row with two sources.",
+                     "每个含有报告的文件一行：同一报告的多个来源（格式或网址）。", {
+        "report_id": Col("the report it is a source of", "所属报告编号", required=True),
+        "source": Col("the file", "来源文件", required=True),
+        "format": Col("the file's format", "文件格式", values=FORMATS),
+        "text_id": Col("a hash of this file's own decoded text", "本文件正文哈希", required=True),
+        "published": Col("the page's publication date", "发布日期"),
+        "fetched_at": Col("the file's modification time, UTC", "获取时间（文件修改时间）"),
+        "is_primary": Col("whether the report keeps this file's values", "是否为取值来源"),
+        "matched_by": Col("self (the kept file), same_text or near_text (same unit, year and "
+                          "kind, near-identical text)", "匹配方式",
+                          values=("self", "same_text", "near_text")),
+        "similarity": Col("similarity to the text it was matched with (0-1)", "文本相似度",
+                          min=0, max=1),
+    }),
     "errors": Table("One row per problem: a file that failed, or a value a schema refused.",
                     "每个问题一行：读取失败的文件或不符合表结构的取值。", {
         "error_id": Col("a hash of the row", "问题编号", required=True),

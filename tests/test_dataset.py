@@ -131,7 +131,7 @@ def test_a_failed_write_leaves_every_table_as_it_was(tmp_path: Path, monkeypatch
             store.write(report_rows("r2", "b.txt", [2.0, 3.0]), [], [file_row("b.txt", "r2")])
         monkeypatch.setattr(Store, "_insert", real_insert)
         assert store.counts() == {**{t: 0 for t in SCHEMAS}, "reports": 1, "amounts": 1, "texts": 1,
-                                  "indicator_matrix": 1}
+                                  "indicator_matrix": 1, "sources": 1}
 
 
 def test_the_database_opens_in_duckdb_1_5_and_2(tmp_path: Path) -> None:

@@ -163,7 +163,8 @@ def test_dask_with_two_workers_gives_exactly_the_single_process_dataset(tmp_path
         ok_dask, s2 = flows.run([str(corpus)], str(on_dask), workers=2, chunk_size=3)
     assert ok_serial and ok_dask, (s1["failures"], s2["failures"])
     assert s1["read"] == s2["read"] == len(list(corpus.rglob("*.*")))
-    assert s1["duplicates"] == s2["duplicates"] == 1
+    # the copy, and the seeds 004 and 001 whose .html and .docx renderings are kept instead
+    assert s1["duplicates"] == s2["duplicates"] == 3
     assert_same_dataset(serial, on_dask)
     files = read_table(on_dask, "files").set_index("source")
     assert files.loc[str(corpus / "seeds" / "zz_copy.txt"), "status"] == "duplicate"
@@ -194,3 +195,29 @@ def test_a_chunk_whose_task_fails_becomes_error_rows_and_the_run_goes_on(tmp_pat
     monkeypatch.setattr(flows, "process_chunk", process_chunk)
     again = flows.process_reports(paths=[str(s) for s in seeds], out=str(out))
     assert again["read"] == 2 and again["failed"] == 0 and read_table(out, "errors").empty
+
+
+def test_a_report_fed_in_two_formats_over_two_runs_is_one_report_with_two_sources(
+        tmp_path: Path) -> None:
+    from flows import process_reports
+
+    raw, out = tmp_path / "raw", str(tmp_path / "out")
+    raw.mkdir()
+    pdf, docx = raw / "003.pdf", raw / "003.docx"
+    shutil.copy(RENDERED / "003_cbba9d689f5f66a1.pdf", pdf)
+    assert process_reports(paths=[str(raw)], out=out)["tables"]["reports"] == 1
+    shutil.copy(RENDERED / "003_cbba9d689f5f66a1.docx", docx)  # the Word file published later
+    summary = process_reports(paths=[str(raw)], out=out)
+    assert summary["read"] == 1 and summary["duplicates"] == 1
+    assert read_table(out, "reports")["source"].tolist() == [str(docx)]
+    sources = read_table(out, "sources").set_index("source")
+    assert sources["is_primary"].to_dict() == {str(docx): True, str(pdf): False}
+    assert sources["fetched_at"].notna().all()
+    again = process_reports(paths=[str(raw)], out=out)  # nothing new: nothing read, nothing doubled
+    assert again["read"] == 0 and again["tables"]["sources"] == 2
+    # the Word file is replaced by another report: the PDF is read again and is a report of its own
+    shutil.copy(RENDERED / "000_d3cc648647006a27.docx", docx)
+    summary = process_reports(paths=[str(raw)], out=out)
+    assert summary["tables"]["reports"] == 2 and summary["tables"]["sources"] == 2
+    assert sorted(read_table(out, "reports")["source"]) == [str(docx), str(pdf)]
+    assert set(read_table(out, "files")["status"]) == {"ok"}

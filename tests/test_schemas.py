@@ -125,3 +125,10 @@ def test_an_empty_table_validates(table: str) -> None:
     from pipeline.schemas import validate
 
     assert validate(table, frame(table, [])) == []
+
+
+def test_the_allowed_formats_are_the_readers_formats() -> None:
+    from pipeline import ingest
+    from pipeline.schemas import FORMATS
+
+    assert set(FORMATS) == {"txt", *ingest.FORMATS.values()}
