@@ -137,6 +137,8 @@ class _Patterns:
     parts: dict[str, tuple[_Label, ...]]  # the labels of the parts of a total (PART_FIGURES)
     parts_rejects: regex.Pattern[str]
     grade_band: regex.Pattern[str]
+    grade_band_grade_first: regex.Pattern[str]
+    grade_band_open_ends: tuple[str, ...]
     grade_bands_min: int
 
 
@@ -166,7 +168,8 @@ def _patterns() -> _Patterns:
             "labels", "components_word", "trigger_words", "rate_reject_context", "parts",
             "parts_reject_context", where="report.yaml:key_figures")
     bands = data["grade_bands"]
-    require(bands, "band", "min_bands", where="report.yaml:grade_bands")
+    require(bands, "band", "band_grade_first", "open_ends", "min_bands",
+            where="report.yaml:grade_bands")
     date_value = data["date"]["value"]
     connectors = kf["connectors"]
 
@@ -259,6 +262,9 @@ def _patterns() -> _Patterns:
         parts=parts,
         parts_rejects=regex.compile(_words(kf, "parts_reject_context", "key_figures")),
         grade_band=compile_verbose(bands["band"], "report.yaml:grade_bands.band"),
+        grade_band_grade_first=compile_verbose(bands["band_grade_first"],
+                                               "report.yaml:grade_bands.band_grade_first"),
+        grade_band_open_ends=tuple(bands["open_ends"]),
         grade_bands_min=int(bands["min_bands"]),
     )
 
@@ -1112,12 +1118,19 @@ def _grade_bands(doc: Document, pat: _Patterns) -> Fact | None:
     >>> doc = document_from_text("评价结果:90分(含)以上为优,80(含)-90分为良,60(含)-80分为中,60分以下为差。", "x")
     >>> _grade_bands(doc, _patterns()).value
     '优≥90;良≥80;中≥60;差≥0'
+    >>> doc = document_from_text("等级分为优秀（大于90分）、良好（80-90分）、较差（60-80分）、差（小于60分）。", "x")
+    >>> _grade_bands(doc, _patterns()).value
+    '优秀≥90;良好≥80;较差≥60;差≥0'
     """
     norm = doc.norm
-    if "以上" not in norm and "以下" not in norm:
+    if not any(word in norm for word in pat.grade_band_open_ends):
         return None  # every statement of bands has an open-ended band
     runs: list[list[regex.Match[str]]] = []
-    for m in pat.grade_band.finditer(norm):
+    matches = sorted([*pat.grade_band.finditer(norm), *pat.grade_band_grade_first.finditer(norm)],
+                     key=lambda m: m.start())
+    for m in matches:
+        if runs and m.start() < runs[-1][-1].end():
+            continue  # the same band read both ways
         if runs and m.start() - runs[-1][-1].end() <= 6 and not any(
                 c in "。\n" for c in norm[runs[-1][-1].end():m.start()]):
             runs[-1].append(m)

@@ -502,11 +502,26 @@ def parse_grade_bands(value: str) -> tuple[tuple[float, str], ...]:
     return tuple(sorted(bands, key=lambda b: -b[0]))
 
 
+def _band_grade(printed: str, grades: set[str]) -> str | None:
+    """The band a printed grade names: itself, or the one band grade it is the short form or the
+    long form of (优 for 优秀, 良好 for 良), or None.
+
+    >>> _band_grade("优", {"优秀", "良好", "较差", "差"}), _band_grade("差", {"较差", "差"})
+    ('优秀', '差')
+    >>> _band_grade("良好", {"优", "良", "中", "差"}), _band_grade("合格", {"优", "良"})
+    ('良', None)
+    """
+    if printed in grades:
+        return printed
+    named = [g for g in grades if g.startswith(printed) or printed.startswith(g)]
+    return named[0] if len(named) == 1 else None
+
+
 def check_grade_matches_score(r: Report) -> list[Check]:
     """The grade agrees with the total score: under the bands the report states for itself
     (``90分（含）以上为优，80（含）-90分为良…``, a ``grade_bands`` fact), else under the national
-    default bands (优/良/中/差). A grade the bands do not name (优秀 beside bands of 优) is not
-    judged.
+    default bands (优/良/中/差). A grade printed in its short or long form (优 beside bands of
+    优秀) is that band; a grade the bands do not name (合格) is not judged.
 
     >>> fs = [Fact("total_score", 85.0), Fact("grade", "优")]
     >>> c = check_grade_matches_score(Report(fs))[0]
@@ -521,11 +536,12 @@ def check_grade_matches_score(r: Report) -> list[Check]:
     stated = r.fact("grade_bands")
     bands = parse_grade_bands(str(stated.value)) if stated is not None else DEFAULT_GRADE_BANDS
     printed = str(grade.value).strip()
-    if printed not in {g for _, g in bands}:
-        return []  # 优秀/良好 …: not a grade of these bands (normalised elsewhere)
+    band = _band_grade(printed, {g for _, g in bands})
+    if band is None:
+        return []  # not a grade of these bands
     expected = grade_for(score, bands)
     refs = _facts(r, "total_score", "grade", "grade_bands")
-    if printed == expected:
+    if band == expected:
         return [Check("grade_matches_score", "info", "the grade matches the total score",
                       expected, printed, refs)]
     scheme = (f"the bands the report states ({stated.value})" if stated is not None

@@ -233,6 +233,15 @@ GRADES = [
      "90分（含）以上为优，80（含）-90分为良，60（含）-80分为中，60分以下为差。综合得分85分，评价等级为优。",
      [("grade_matches_score", "warn", "良", "优")]),
     # two bands are no scheme: the national defaults apply
+    # seed 003's wording: the grade first, its band in brackets; 优 printed for the band 优秀
+    ("grade_first_bands_and_a_short_grade",
+     "综合评价等级分为优秀（大于90分）、良好（80-90分）、较差（60-80分）、 差（小于60分）。"
+     "综合得分95分，评价等级为优。",
+     [("grade_matches_score", "info", "优秀", "优")]),
+    ("grade_first_bands_graded_wrong",
+     "综合评价等级分为优秀（大于90分）、良好（80-90分）、较差（60-80分）、 差（小于60分）。"
+     "综合得分85分，评价等级为优。",
+     [("grade_matches_score", "warn", "良好", "优")]),
     ("too_few_bands_read_as_defaults",
      "85分以上为优，60分以下为差。综合得分85分，评价等级为优。",
      [("grade_matches_score", "warn", "良", "优")]),
@@ -269,3 +278,13 @@ def test_group_points_against_their_rows(path: str, expected: list[tuple[str, st
     checks = extract_path(DATA / path).checks
     assert [(c.severity, c.expected, c.found) for c in checks
             if c.check_name == "group_points"] == expected
+
+
+def test_seed_003_is_graded_under_the_bands_it_states() -> None:
+    from pipeline.extract import extract_path
+    from tests.conftest import DATA
+
+    ex = extract_path(DATA / "seeds" / "003_cbba9d689f5f66a1.txt")
+    assert ex.fact("grade_bands") == "优秀≥90;良好≥80;较差≥60;差≥0"
+    assert [(c.severity, c.expected, c.found) for c in ex.checks
+            if c.check_name == "grade_matches_score"] == [("info", "优秀", "优")]
