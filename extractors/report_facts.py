@@ -1109,6 +1109,9 @@ def _listed_parts(doc: Document, amounts: list[Amount], total: Fact | None,
     return out
 
 
+_BAND_REACH = 160  # characters either side of an open end (以上, 小于 …) a statement of bands spans
+
+
 def _grade_bands(doc: Document, pat: _Patterns) -> Fact | None:
     """The grade bands the report states, best first, as ``优≥90;良≥80;中≥60;差≥0`` (the grades
     as printed, with the lowest score of each): at least ``min_bands`` bands in one sentence, each
@@ -1123,11 +1126,23 @@ def _grade_bands(doc: Document, pat: _Patterns) -> Fact | None:
     '优秀≥90;良好≥80;较差≥60;差≥0'
     """
     norm = doc.norm
-    if not any(word in norm for word in pat.grade_band_open_ends):
-        return None  # every statement of bands has an open-ended band
+    # every statement of bands has an open-ended band (90分以上, 小于60分): only the text around
+    # one is searched (a grade word such as 中 is everywhere)
+    windows: list[list[int]] = []
+    for word in pat.grade_band_open_ends:
+        at = norm.find(word)
+        while at >= 0:
+            windows.append([max(0, at - _BAND_REACH), at + _BAND_REACH])
+            at = norm.find(word, at + 1)
+    merged: list[list[int]] = []
+    for window in sorted(windows):
+        if merged and window[0] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], window[1])
+        else:
+            merged.append(window)
     runs: list[list[regex.Match[str]]] = []
-    matches = sorted([*pat.grade_band.finditer(norm), *pat.grade_band_grade_first.finditer(norm)],
-                     key=lambda m: m.start())
+    matches = sorted([m for lo, hi in merged for band in (pat.grade_band, pat.grade_band_grade_first)
+                      for m in band.finditer(norm, lo, hi)], key=lambda m: m.start())
     for m in matches:
         if runs and m.start() < runs[-1][-1].end():
             continue  # the same band read both ways
