@@ -189,18 +189,18 @@ def to_rows(ex: Extraction) -> dict[str, list[dict[str, Any]]]:
                   n_checks_failed=sum(1 for c in ex.checks if c.severity != "info"),
                   ocr=doc.ocr)
     rows: dict[str, list[dict[str, Any]]] = {"reports": [report]}
-    rows["sections"] = [{"report_id": rid, **_fields(s), "where": prov.where(s.start)}
+    rows["sections"] = [{"report_id": rid, **_fields(s), "provenance": prov.where(s.start)}
                         for s in ex.sections]
     rows["amounts"] = [{"report_id": rid, **_fields(a), "section": where.kind(a.start),
                         "sentence": sentence_at(doc.text, a.start, a.end),
-                        "where": prov.where(a.start)} for a in ex.amounts]
+                        "provenance": prov.where(a.start)} for a in ex.amounts]
     rows["percentages"] = [{"report_id": rid, **_fields(p),
                             "section": where.kind(p.start),
                             "sentence": sentence_at(doc.text, p.start, p.end),
-                            "where": prov.where(p.start)}
+                            "provenance": prov.where(p.start)}
                            for p in ex.percentages]
     rows["indicators"] = [{"report_id": rid, **_fields(i), **canonical_columns(i.name),
-                           "where": prov.where(i.start)}
+                           "provenance": prov.where(i.start)}
                           for i in ex.indicators]
     rows["facts"] = [{"report_id": rid, **_fields(f),
                       "value": None if f.value is None else str(f.value)} for f in ex.facts]

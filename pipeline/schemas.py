@@ -85,7 +85,7 @@ def _span(what: str) -> dict[str, Col]:
 
 _RID = Col("the report (a hash of its decoded text)", "报告编号（正文哈希）", required=True)
 _RULE = Col("the pattern rule that read it (patterns/)", "提取规则")
-_WHERE = Col("where in the source file: line=N, page=N, paragraph=N, table=N row=R, sheet=NAME",
+_PROVENANCE = Col("where in the source file: line=N, page=N, paragraph=N, table=N row=R, sheet=NAME",
              "在原文件中的位置")
 _SECTION = Col("the kind of section it stands in", "所在章节类型", values=SECTION_KINDS)
 _SENTENCE = Col("the sentence it was read from", "所在句子")
@@ -154,7 +154,7 @@ TABLES: dict[str, Table] = {
         "canonical": Col("the kind of section", "章节类型", values=SECTION_KINDS),
         **_span("section"),
         "title_start": Col("offset of the heading's title", "标题起始位置", min=-1),
-        "rule": _RULE, "where": _WHERE,
+        "rule": _RULE, "provenance": _PROVENANCE,
     }, (_SPAN_ORDER,)),
     "amounts": Table("One row per money expression.", "每个金额一行。", {
         "report_id": _RID, **_span("amount"),
@@ -162,14 +162,14 @@ TABLES: dict[str, Table] = {
         "value_yuan": Col("the value in yuan", "金额（元）", min=-MAX_YUAN, max=MAX_YUAN),
         "unit": Col("the unit printed (元, 万元, 亿元)", "单位"),
         "label": _LABEL, "section": _SECTION, "sentence": _SENTENCE, "rule": _RULE,
-        "where": _WHERE,
+        "provenance": _PROVENANCE,
     }, (_SPAN_ORDER,)),
     "percentages": Table("One row per percentage.", "每个百分比一行。", {
         "report_id": _RID, **_span("percentage"),
         "text": Col("as printed", "原文", required=True),
         "value": Col("the value in percent", "百分比数值", min=-MAX_PERCENT, max=MAX_PERCENT),
         "label": _LABEL, "section": _SECTION, "sentence": _SENTENCE, "rule": _RULE,
-        "where": _WHERE,
+        "provenance": _PROVENANCE,
     }, (_SPAN_ORDER,)),
     "indicators": Table("One row per performance indicator (绩效指标).", "每个绩效指标一行。", {
         "report_id": _RID,
@@ -192,7 +192,7 @@ TABLES: dict[str, Table] = {
                                "标准指标类别"),
         "match_score": Col("100 for a listed name, else the fuzzy match score", "匹配得分",
                            min=0, max=100),
-        "where": _WHERE,
+        "provenance": _PROVENANCE,
     }, (("score ≤ max_score", lambda df: df["score"].isna() | df["max_score"].isna()
          | (df["score"] <= df["max_score"] + 1e-9)),)),
     "facts": Table("One row per report fact: where each reports value was read, or the rule that "

@@ -1,6 +1,6 @@
 """Every format portals publish, end to end: each rendering of the seeds scores like the text
 version, a folder mixing all formats (and broken files) becomes one dataset, and ``format`` and
-``where`` say where each value was read.
+``provenance`` say where each value was read.
 
 The renderings are committed fixtures (tests/fixtures/render_seeds.py made them), so only the
 .doc conversion needs LibreOffice; the scanned PDF runs OCR (about a minute on one core).
@@ -184,7 +184,7 @@ def test_scoring_form_is_linked_to_its_report(mixed_dataset: Path) -> None:
     indicators = read_table(mixed_dataset, "indicators")
     from_form = indicators[indicators["report_id"] == form["report_id"]]
     assert len(from_form) >= 10 and (from_form["origin"] == "table").all()
-    assert from_form["where"].str.startswith("sheet=").all()
+    assert from_form["provenance"].str.startswith("sheet=").all()
 
 
 def test_where_says_page_paragraph_or_line(mixed_dataset: Path) -> None:
@@ -193,7 +193,7 @@ def test_where_says_page_paragraph_or_line(mixed_dataset: Path) -> None:
     patterns = {"pdf": r"^page=\d+$", "docx": r"^(paragraph|table)=\d+", "txt": r"^line=\d+$",
                 "html": r"^(paragraph|table|heading)"}
     for fmt, pattern in patterns.items():
-        where = amounts[amounts["format"] == fmt]["where"]
+        where = amounts[amounts["format"] == fmt]["provenance"]
         assert len(where) and where.str.match(pattern).all(), (fmt, where.head().tolist())
 
 
@@ -226,7 +226,7 @@ def test_an_ocr_read_report_is_marked_in_reports() -> None:
     [report] = result.rows["reports"]
     assert report["ocr"] is True and report["format"] == "pdf"
     assert report["n_amounts"] > 0
-    assert all(a["where"].startswith("page=") for a in result.rows["amounts"])
+    assert all(a["provenance"].startswith("page=") for a in result.rows["amounts"])
 
 
 @pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) is not installed")

@@ -132,3 +132,14 @@ def test_the_allowed_formats_are_the_readers_formats() -> None:
     from pipeline.schemas import FORMATS
 
     assert set(FORMATS) == {"txt", *ingest.FORMATS.values()}
+
+
+def test_no_column_needs_quoting_in_sql_but_end() -> None:
+    """Column names read in SQL without quotes; ``end`` is kept, as the gold format and score.py
+    name a span's end (``text[start:end]``)."""
+    from pipeline.dataset import matrix_schema
+
+    reserved = {k for (k,) in duckdb.sql("SELECT keyword_name FROM duckdb_keywords() "
+                                         "WHERE keyword_category = 'reserved'").fetchall()}
+    columns = {c for schema in [*SCHEMAS.values(), matrix_schema()] for c in schema}
+    assert "where" in reserved and columns & reserved == {"end"}

@@ -56,7 +56,7 @@ def test_a_docx_and_its_pdf_in_one_chunk_are_one_report_with_two_sources(tmp_pat
     assert sources.loc[str(pdf), "similarity"] >= 0.99
     assert sources.loc[str(pdf), "text_id"] != report["report_id"]  # its own text, not the kept one
     # the kept values are the docx's: every amount was read in a paragraph or table, none on a page
-    assert tables["amounts"]["where"].str.match(r"^(paragraph|table)=").all()
+    assert tables["amounts"]["provenance"].str.match(r"^(paragraph|table)=").all()
     files = tables["files"].set_index("source")
     assert files["status"].to_dict() == {str(docx): "ok", str(pdf): "duplicate"}
     assert (files["report_id"] == report["report_id"]).all()
