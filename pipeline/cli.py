@@ -277,34 +277,47 @@ def evaluate(gold_dir: Path, docs_dir: Path, json_out: Path | None, quiet: bool,
 @click.argument("query")
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Dataset folder.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
-def sql(query: str, out_dir: Path, as_csv: bool) -> None:
-    """Run a read-only SQL QUERY on the dataset's DuckDB database.
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (every row) instead of a table.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per row (JSON Lines, every row) instead of a table.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Rows the table shows (--csv and --json print all).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="Seconds before the query is stopped.")
+def sql(query: str, out_dir: Path, as_csv: bool, as_json: bool, max_rows: int,
+        timeout: float) -> None:
+    """Run one read-only SQL QUERY on the dataset's DuckDB database.
 
     Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, sources,
     errors, files, indicator_matrix (one row per report, <canonical_id>_score / _max_score /
-    _actual).
+    _actual); SCHEMA.md documents every column.
+
+    Only one query runs (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN): no statement
+    that writes, no file outside the database read or written (COPY, EXPORT, ATTACH, read_text,
+    glob …), no extension installed, no setting changed. Control characters in values are shown
+    escaped on the table (and in CSV on a terminal).
     """
-    import duckdb
+    from pipeline.query import QueryError, connect, run, write_csv, write_json, write_table
 
-    db = out_dir / "jixiao.duckdb"
-    if not db.exists():
-        raise click.ClickException(f"no dataset in {out_dir}: run `jixiao run --out {out_dir}` first")
-    con = duckdb.connect(str(db), read_only=True)
+    if as_csv and as_json:
+        raise click.UsageError("choose --csv or --json, not both")
     try:
-        df = con.execute(query).fetchdf()
-    except duckdb.Error as exc:
-        raise click.ClickException(f"SQL error: {exc}") from exc
-    finally:
-        con.close()
-    if as_csv:
-        click.echo(df.to_csv(index=False), nl=False)
-    else:
-        import pandas as pd
-
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 30,
-                               "display.width", 200, "display.max_colwidth", 60):
-            click.echo(df.to_string(index=False))
+        con = connect(out_dir / "jixiao.duckdb")
+        try:
+            columns, rows = run(con, query, timeout)
+            if as_json:
+                write_json(columns, rows, sys.stdout)
+            elif as_csv:
+                write_csv(columns, rows, sys.stdout, terminal=sys.stdout.isatty())
+            else:
+                more = write_table(columns, rows, sys.stdout, max_rows)
+                if more:
+                    click.echo(f"… {more} more row(s): raise --max-rows, or use --csv or --json",
+                               err=True)
+        finally:
+            con.close()
+    except QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
