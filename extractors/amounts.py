@@ -322,12 +322,25 @@ class _MoneyPatterns:
     cue_window: int
     clause_ends: frozenset[str]
     chinese_not_after: tuple[str, ...]
+    minus_signs: frozenset[str]
+    minus_not_after: frozenset[str]
+
+    def negative(self, norm: str, start: int) -> bool:
+        """Whether the figure whose digits begin at ``start`` has a minus sign of its own.
+
+        >>> p = _patterns()
+        >>> p.negative("结余-5.2万元", 3), p.negative("800-1000元", 4), p.negative("\\n-5万元", 2)
+        (True, False, False)
+        """
+        if start < 1 or norm[start - 1] not in self.minus_signs:
+            return False
+        return start >= 2 and norm[start - 2] not in self.minus_not_after
 
 
 @functools.lru_cache(maxsize=1)
 def _patterns() -> _MoneyPatterns:
     data = load_yaml(_MONEY)
-    require(data, "pieces", "money_cue_window", where=_MONEY)
+    require(data, "pieces", "money_cue_window", "minus", where=_MONEY)
     units = decimal_table(data, "units", _MONEY)
     chinese_units = decimal_table(data, "chinese_units", _MONEY)
     bare_units = decimal_table(data, "bare_units", _MONEY)
@@ -356,7 +369,9 @@ def _patterns() -> _MoneyPatterns:
         figure_chars=figure_chars, units=units, bare_units=bare_units,
         money_cue=regex.compile(alternation(words["money_cues"], f"{_MONEY}:money_cues")),
         cue_window=int(data["money_cue_window"]), clause_ends=frozenset(words["clause_ends"]),
-        chinese_not_after=tuple(words["chinese_not_after"]))
+        chinese_not_after=tuple(words["chinese_not_after"]),
+        minus_signs=frozenset(data["minus"]["signs"]),
+        minus_not_after=frozenset(data["minus"]["not_after"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,11 +407,14 @@ def _amount(doc: Document, rule: Rule, match: regex.Match[str],
     """The record for one regex match, or None when the match is not money after all."""
     start, number_end = match.span("number")
     unit = match.group("unit")
+    sign = 1
     if doc.norm[start] in _ASCII_DIGITS:
         start = grouped_number_start(doc, start, number_end)
         number = arabic_value(doc.norm[start:number_end])
         multiplier = patterns.units.get(unit) or patterns.bare_units.get(unit)
         value = number * multiplier if number is not None and multiplier is not None else None
+        if not rule.number_only and patterns.negative(doc.norm, start):
+            start, sign = start - 1, -1  # the sign is part of what was read
     else:
         if any(doc.norm.endswith(w, 0, start) for w in patterns.chinese_not_after):
             return None  # 数十万元, 第一元…: not a figure
@@ -410,12 +428,23 @@ def _amount(doc: Document, rule: Rule, match: regex.Match[str],
     yuan = to_float(value)
     if yuan is None:
         return None
+    yuan *= sign
     # A range's first end (800 in 800-1000元) spans only its number, and takes the unit of the
     # second end (captured in the rule's look-ahead).
     end = number_end if rule.number_only else match.end()
     unit_start, unit_end = match.span("unit")
     return Amount(start=start, end=end, text=doc.text[start:end], value_yuan=yuan,
                   unit=doc.text[unit_start:unit_end], rule=rule.rule_id)
+
+
+def has_minus_sign(norm: str, start: int) -> bool:
+    """Whether the Arabic figure whose digits begin at ``start`` is negative: a minus sign of
+    its own right before it (``minus`` in patterns/money.yaml; percentages use the same rule).
+
+    >>> has_minus_sign("同比增长-3.5%", 5), has_minus_sign("5-10%", 2)
+    (True, False)
+    """
+    return _patterns().negative(norm, start)
 
 
 def _numeral_part(unit: str) -> str:

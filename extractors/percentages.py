@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import regex
 
 from extractors.amounts import (Rule, anchor_windows, arabic_value, compile_rules, first_longest,
-                                grouped_number_start, numerals, scan, to_float, word_list_of)
+                                grouped_number_start, has_minus_sign, numerals, scan, to_float,
+                                word_list_of)
 from extractors.labels import label_before
 from pipeline.document import Document, Percentage
 from pipeline.patterns import alternation, load_yaml, require
@@ -82,6 +83,9 @@ def _percentage(doc: Document, rule: Rule, match: regex.Match[str]) -> Percentag
         elif fixed != number_start:
             return None  # 百分之 followed by a figure that is really two figures
         value = arabic_value(doc.norm[fixed:number_end])
+        if start == fixed and not rule.number_only and value is not None \
+                and has_minus_sign(doc.norm, start):
+            start, value = start - 1, -value  # 同比增长-3.5%: the sign is part of the figure
     else:
         value = numerals().parse(doc.norm[number_start:number_end])
     percent = to_float(value) if value is not None else None

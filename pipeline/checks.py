@@ -447,6 +447,33 @@ def check_group_points(r: Report) -> list[Check]:
     return out
 
 
+# The most a report can plausibly state, in yuan: a township's whole budget is far below 100亿元,
+# a county department's (or a county's) below 1万亿元. A larger figure is a misreading or a typo.
+MAX_TOWNSHIP_YUAN = 1e10
+MAX_REPORT_YUAN = 1e12
+
+
+def check_amount_magnitude(r: Report) -> list[Check]:
+    """No amount beyond what a report of its kind can hold (a township's report of 1e24 yuan).
+
+    >>> a = [Amount(0, 6, "100万元", 1e6, "万元"), Amount(9, 17, "5000亿亿元", 5e19, "亿元")]
+    >>> c = check_amount_magnitude(Report([Fact("township", "宝城镇")], amounts=a))
+    >>> [(x.severity, x.found) for x in c]
+    [('fail', '5000亿亿元')]
+    """
+    township = r.fact("township") is not None
+    ceiling = MAX_TOWNSHIP_YUAN if township else MAX_REPORT_YUAN
+    out = []
+    for a in r.amounts:
+        if a.value_yuan is not None and abs(a.value_yuan) > ceiling:
+            whose = "a township's report" if township else "a report"
+            out.append(Check("amount_magnitude", "fail",
+                             f"{a.text} is {a.value_yuan:.4g} yuan, more than {whose} can state "
+                             f"({ceiling:.0e} yuan): a misreading or a typo", f"≤ {ceiling:.0e}",
+                             a.text, [Ref("amounts", a.text, a.start, a.end)]))
+    return out
+
+
 def check_rate_range(r: Report) -> list[Check]:
     """预算执行率 within 0–100% (above 100 is possible but suspect: warn; below 0: fail).
 
@@ -689,6 +716,7 @@ CHECKS: list[Callable[[Report], list[Check]]] = [
     check_points_typo,
     check_max_score_sum,
     check_group_points,
+    check_amount_magnitude,
     check_rate_range,
     check_execution_rate_matches,
     check_total_score_range,

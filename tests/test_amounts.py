@@ -141,6 +141,13 @@ TRICKY = [
 ]
 
 BUGS_FOUND = [
+    # hostile tests (issue 10): the sign was dropped (-5.2万元 read as +52,000), and scientific
+    # notation was read as money (1e308元 as 308 yuan)
+    Example("年末结余-5.2万元，较上年减少。", [("-5.2万元", -52000.0, "万元")]),
+    Example("项目支出-12.5万元（调减）", [("-12.5万元", -125000.0, "万元")]),
+    Example("范围800-1000元", [("800", 800.0, "元"), ("1000元", 1000.0, "元")]),
+    Example("清单:\n-5万元用于办公", [("5万元", 50000.0, "万元")]),   # a bullet, not a sign
+    Example("总额1e308元，另1E+24元，再2.5e3万元", []),
     # A lazy numeral stopped at 十二亿三 and read 千万元 as the unit: 1,200,000,003 × 10^7.
     Example("共计十二亿三千万元", [("十二亿三千万元", 1230000000.0, "万元")]),
     # A year and a figure joined by a comma are not one grouped number (2024,300 → 300).

@@ -70,7 +70,9 @@ TRICKY = [
     Example("控制在3%～5%之间", [("3%", 3.0), ("5%", 5.0)]),
     Example("目标值≥ 90 %", [("90 %", 90.0)]),
     Example("完成率分别为95，100%", [("100%", 100.0)]),  # a Chinese comma is no thousands separator
-    Example("增长率为-5.2%", [("5.2%", 5.2)], labels=["增长率"]),  # the sign is not kept
+    # the sign is kept (issue 10: a dropped sign turns a fall into a rise)
+    Example("增长率为-5.2%", [("-5.2%", -5.2)], labels=["增长率"]),
+    Example("控制在3%-5%之间", [("3%", 3.0), ("5%", 5.0)]),  # a range, not -5%
     Example("提高5个百分点", []),
     Example("受害率0.9‰", []),
     Example("千分之三", []),

@@ -143,3 +143,25 @@ def test_no_column_needs_quoting_in_sql_but_end() -> None:
                                          "WHERE keyword_category = 'reserved'").fetchall()}
     columns = {c for schema in [*SCHEMAS.values(), matrix_schema()] for c in schema}
     assert "where" in reserved and columns & reserved == {"end"}
+
+
+def test_an_implausible_magnitude_is_flagged_and_an_impossible_one_refused(tmp_path: Path) -> None:
+    """A township's report of 5e11 yuan is a fail check (a township's budget is far below
+    1e10); 2e24 yuan is beyond any report: refused by the schema (an errors row) and flagged."""
+    from pipeline.batch import process_file
+
+    path = tmp_path / "report.txt"
+    path.write_text("渠县宝城镇人民政府2023年度部门整体支出绩效自评报告\n一、基本情况\n"
+                    "年度支出合计500000000000元，另列2000000000000000000000000元，办公经费12.5万元。\n",
+                    encoding="utf-8")
+    rows = process_file(path).rows
+    assert rows["reports"][0]["township"] == "宝城镇"
+    with Store(tmp_path / "ds") as store:
+        store.write(rows)
+        amounts = store.con.execute("SELECT value_yuan FROM amounts ORDER BY start").fetchall()
+        checks = store.con.execute("SELECT found FROM checks WHERE check_name = 'amount_magnitude' "
+                                   "AND severity = 'fail' ORDER BY found").fetchall()
+        errors = store.con.execute("SELECT message FROM errors WHERE stage = 'schema'").fetchall()
+    assert amounts == [(5e11,), (125000.0,)]
+    assert checks == [("2000000000000000000000000元",), ("500000000000元",)]
+    assert len(errors) == 1 and "amounts.value_yuan = 2e+24" in errors[0][0]
