@@ -56,8 +56,7 @@ class UnsupportedFormatError(IngestError):
 
 
 def _looks_utf16(data: bytes) -> str | None:
-    """UTF-16 without BOM: every other byte is NUL for ASCII-heavy text; CJK text has few NULs
-    but decodes strictly with a plausible share of CJK characters."""
+    """UTF-16 without BOM, by its NULs: every other byte is NUL for ASCII-heavy text."""
     if len(data) < 4 or len(data) % 2:
         return None
     even_nuls = data[0::2].count(0)
@@ -68,6 +67,55 @@ def _looks_utf16(data: bytes) -> str | None:
     if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
         return "utf_16_be"
     return None
+
+
+def _utf16_chinese(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without BOM whose text is Chinese: CJK code units have no NUL byte, so the NUL
+    test above misses it. Each byte order is tried strictly; the text is taken when it reads as
+    Chinese (:func:`_reads_as_chinese`), which random bytes decoded as UTF-16 do not.
+
+    >>> _utf16_chinese("一、基本情况：本镇共有村民委员会十二个。".encode("utf_16_be"))[1]
+    'utf-16-be'
+    >>> _utf16_chinese(bytes(range(256)) * 4) is None
+    True
+    """
+    if len(data) < 8 or len(data) % 2:
+        return None
+    for codec in ("utf_16_le", "utf_16_be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _reads_as_chinese(text):
+            return text, codec.replace("_", "-")
+    return None
+
+
+def _reads_as_chinese(text: str) -> bool:
+    """Whether a decoded text is plausibly a Chinese report: mostly CJK ideographs, nearly all of
+    them common ones (GB2312, which holds the 6,763 characters in everyday use), and almost no
+    control characters. Bytes of another encoding decoded as UTF-16 land anywhere in the 21 k
+    ideographs, only a third of which are common."""
+    sample = text[:4000]
+    if _cjk_share(sample) < 0.3:
+        return False
+    han = _CJK_CHAR.findall(sample)
+    common = sum(1 for ch in han if _is_common_han(ch))
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
+    return common >= 0.9 * len(han) and controls <= 0.001 * len(sample)
+
+
+def _is_common_han(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+# A text file may carry a few stray NUL bytes (an editor's or a converter's slip); more than this
+# share of them is a binary file.
+MAX_STRAY_NUL_SHARE = 0.01
 
 
 # CJK Unified Ideographs, the characters a Chinese report is mostly made of.
@@ -128,6 +176,12 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(utf16), utf16.replace("_", "-")
         except UnicodeDecodeError:
             pass
+    found = _utf16_chinese(data) if _is_binary(data) else None
+    if found is not None:
+        return found
+    nuls = data.count(0)
+    if 0 < nuls <= MAX_STRAY_NUL_SHARE * len(data):
+        data = data.replace(b"\x00", b"")  # stray NULs: never part of a UTF-8 or GB18030 character
     if _is_binary(data):
         raise BinaryFileError("the file is binary, not text (for .docx/.pdf/.xls files, a reader for "
                               "that format is needed; save it as text or use a supported format)")

@@ -60,6 +60,39 @@ def test_bad_bytes_are_refused_with_a_reason(data: bytes, error: type, words: st
         decode(data)
 
 
+def _real_texts() -> list[Path]:
+    from tests.conftest import SAMPLE_DOCS, SEEDS
+
+    return sorted(SEEDS.glob("*.txt")) + sorted(SAMPLE_DOCS.glob("*.txt"))[:10]
+
+
+@pytest.mark.parametrize("codec", ["utf_16_le", "utf_16_be"])
+@pytest.mark.parametrize("path", _real_texts(), ids=lambda p: p.stem)
+def test_utf16_without_bom_is_decoded(path: Path, codec: str) -> None:
+    """Hostile tests (issue 10): 13 of 15 Chinese reports in UTF-16 without BOM were refused as
+    binary (CJK code units have few NUL bytes for the NUL test to see)."""
+    text = path.read_text(encoding="utf-8")
+    assert decode(text.encode(codec)) == (text, codec.replace("_", "-"))
+
+
+def test_stray_nul_bytes_do_not_make_a_report_binary() -> None:
+    """Three stray NULs made a report "binary" (issue 10); they are dropped (no UTF-8 or GB18030
+    character contains a NUL byte)."""
+    for codec, name in (("utf-8", "utf-8"), ("gb18030", "gb18030")):
+        data = (TEXT * 20).encode(codec)
+        spoiled = data[:10] + b"\x00" + data[10:400] + b"\x00\x00" + data[400:]
+        assert decode(spoiled) == (TEXT * 20, name)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_are_still_binary(seed: int) -> None:
+    import random
+
+    data = random.Random(seed).randbytes(6000)
+    with pytest.raises((BinaryFileError, UnknownEncodingError)):
+        decode(data)
+
+
 def test_unsupported_suffix(tmp_path: Path) -> None:
     path = tmp_path / "report.pptx"
     path.write_bytes(b"PK\x03\x04")
