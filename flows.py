@@ -30,6 +30,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.batch import (MAX_CHUNK_FILES, Chunk, chunks, discover, error_row, file_digest,
                             pipeline_version, plan_chunks, process_chunk)
 from pipeline.dataset import Store
+from pipeline.paths import raw_path, source_name
 from pipeline.progress import Progress
 
 # Small batches are split so that every worker gets a few chunks (pipeline.batch.plan_chunks
@@ -97,7 +98,7 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
     and raises (or, with ``return_state=True``, holds) :class:`BatchFailed` carrying the summary.
     """
     logger = get_run_logger()
-    files, discover_errors = discover([Path(p) for p in (paths or ["data/raw"])])
+    files, discover_errors = discover([raw_path(p) for p in (paths or ["data/raw"])])
     digests = _digests(files, discover_errors)
     version = pipeline_version()
     failures: list[dict[str, str]] = list(discover_errors)
@@ -155,9 +156,10 @@ def _digests(files: list[Path], errors: list[dict[str, str]]) -> dict[str, tuple
     digests = {}
     for path in files:
         try:
-            digests[str(path)] = file_digest(path)
+            digests[source_name(path)] = file_digest(path)
         except OSError as exc:
-            errors.append(error_row(str(path), "discover", f"cannot read the file: {exc.strerror}"))
+            errors.append(error_row(source_name(path), "discover",
+                                    f"cannot read the file: {exc.strerror}"))
     return digests
 
 

@@ -7,16 +7,19 @@ small.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import hashlib
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from pipeline.ingest import IngestError
+from pipeline.ingest import IngestError, special_kind
+from pipeline.paths import raw_path, source_name
 from pipeline.readers import ReaderError
 
 # Formats of a scoring form (自评表) published as a spreadsheet next to its report.
@@ -153,19 +156,26 @@ class FileResult:
 def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]:
     """Expand files and folders (recursively, sorted, hidden files skipped) into report files.
 
-    Paths that do not exist come back as ``errors`` rows rather than stopping the batch.
+    Paths that do not exist come back as ``errors`` rows rather than stopping the batch, and so do
+    the entries of a folder that are not regular files (a FIFO, a device, a socket, a broken
+    symbolic link or a loop of them): reading one would block or never end. A symbolic link to a
+    file is read; one to a folder is not followed (it could lead anywhere, or in a circle). The
+    same file reached under two spellings or through two folders is one file.
     """
     files: list[Path] = []
     errors: list[dict[str, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        elif path.is_file():
-            files.append(path)
+            for folder, dirs, names in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if not name.startswith("."):
+                        _add_entry(Path(folder) / name, files, errors)
+        elif path.exists() or path.is_symlink():
+            _add_entry(path, files, errors)
         else:
-            errors.append(error_row(str(path), "discover", "no such file or folder"))
+            errors.append(error_row(source_name(path), "discover", "no such file or folder"))
     unique: list[Path] = []
     seen: set[Path] = set()
     for p in files:  # a file named twice (or through two folders) is processed once
@@ -175,12 +185,30 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]
     return unique, errors
 
 
+def _add_entry(path: Path, files: list[Path], errors: list[dict[str, str]]) -> None:
+    """A regular file (or a link to one) goes to ``files``; anything else is an ``errors`` row."""
+    try:
+        info = path.stat()  # follows a symbolic link
+    except OSError as exc:
+        why = {errno.ELOOP: "a loop of symbolic links",
+               errno.ENOENT: "a broken symbolic link"}.get(exc.errno, exc.strerror)
+        errors.append(error_row(source_name(path), "discover", f"cannot read the file: {why}"))
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return  # a link to a folder: not followed
+    if not stat.S_ISREG(info.st_mode):
+        errors.append(error_row(source_name(path), "discover",
+                                f"not a regular file ({special_kind(info.st_mode)}): skipped"))
+        return
+    files.append(path)
+
+
 def process_file(path: str | Path, ocr: bool = True) -> FileResult:
     """Read, extract and flatten one file. Bad input becomes ``FileResult.error``; never raises
     for a problem with the file itself. ``ocr=False`` leaves scanned PDF pages unread."""
     from pipeline.extract import extract_path, to_rows
 
-    source = str(path)
+    source = source_name(path)
     try:
         extraction = extract_path(path, ocr=ocr)
     except (IngestError, ReaderError) as exc:
@@ -227,7 +255,8 @@ def process_chunk(paths: Sequence[str | Path], ocr: bool = True) -> Chunk:
     from pipeline.dataset import arrow_table
 
     warm()
-    results = [process_file(path, ocr=ocr) for path in paths]
+    # a name is sent to a worker as it is stored (printable): raw_path gives back the file's own
+    results = [process_file(raw_path(path), ocr=ocr) for path in paths]
     rows, errors = combine(results)
     packed: dict[str, Any] = {table: table_rows if table in ("reports", "sources")
                               else arrow_table(table, table_rows) for table, table_rows in rows.items()}

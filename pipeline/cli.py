@@ -83,7 +83,9 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     _quiet_prefect()
     import flows
 
-    inputs = [str(p) for p in paths] or [DEFAULT_RAW]
+    from pipeline.paths import source_name
+
+    inputs = [source_name(p) for p in paths] or [DEFAULT_RAW]  # printable: a flow parameter
     if not paths and not Path(DEFAULT_RAW).exists():
         raise click.UsageError(f"no PATHS given and no {DEFAULT_RAW} folder here")
     with _stop_on_sigterm() as stops:

@@ -466,7 +466,9 @@ class Store:
                           for h in formed if not (c.stored and h.stored)]
                 best, head = max(scores, default=(0.0, ""))
                 if best >= NEAR_TEXT:
-                    heads[c.report_id] = (head, best)
+                    # to 0.01: a third rendering is compared with the report formed when it came,
+                    # which can be another rendering of it on a re-run in another order
+                    heads[c.report_id] = (head, round(best, 2))
                 else:
                     formed.append(c)
         return heads

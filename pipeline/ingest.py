@@ -12,12 +12,14 @@ that format is read: ``jixiao extract`` on text reports stays fast.
 from __future__ import annotations
 
 import codecs
+import stat
 from pathlib import Path
 
 import regex
 
 from pipeline.document import Document, content_id
 from pipeline.normalize import normalize
+from pipeline.paths import source_name
 from pipeline.readers import ReadResult
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
@@ -273,9 +275,12 @@ def read_document(path: str | Path, ocr: bool = True) -> Document:
         known = " ".join(sorted({".txt", *FORMATS}))
         raise UnsupportedFormatError(f"unsupported format {suffix!r}: jixiao reads {known}")
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise IngestError(f"cannot read the file: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
+        raise IngestError(f"not a regular file ({special_kind(info.st_mode)}): refused")
+    size = info.st_size
     if size > MAX_BYTES:
         raise IngestError(f"the file is {size // 2**20} MiB; reports over {MAX_BYTES // 2**20} MiB "
                           f"are refused")
@@ -283,6 +288,20 @@ def read_document(path: str | Path, ocr: bool = True) -> Document:
         if size == 0:
             raise EmptyFileError("the file is empty (0 bytes)")
         fmt = FORMATS[suffix]
-        return document_from_read(_read_structured(path, fmt, ocr), str(path), fmt)
+        return document_from_read(_read_structured(path, fmt, ocr), source_name(path), fmt)
     text, encoding = decode(path.read_bytes())
-    return document_from_text(text, str(path), "txt", encoding)
+    return document_from_text(text, source_name(path), "txt", encoding)
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words.
+
+    >>> special_kind(stat.S_IFIFO)
+    'a FIFO'
+    """
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"

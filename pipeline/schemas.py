@@ -235,7 +235,7 @@ TABLES: dict[str, Table] = {
         "matched_by": Col("self (the kept file), same_text or near_text (same unit, year and "
                           "kind, near-identical text)", "匹配方式",
                           values=("self", "same_text", "near_text")),
-        "similarity": Col("similarity to the text it was matched with (0-1)", "文本相似度",
+        "similarity": Col("similarity to the text it was matched with (0-1, to 0.01)", "文本相似度",
                           min=0, max=1),
     }),
     "errors": Table("One row per problem: a file that failed, or a value a schema refused.",
