@@ -5,10 +5,19 @@ formats are not worth a reader of our own: LibreOffice converts them faithfully,
 and merged cells included. ``soffice`` runs headless with a private, throw-away profile (two
 LibreOffice processes sharing a profile hand work to each other, and the second call returns at
 once without converting), inside a temporary directory, killed after ``timeout`` seconds.
+
+Offline: a document can link remote content (an image by URL, a linked section, an OLE link), and
+LibreOffice fetches it while converting, so a file could make this machine request any URL. The
+conversion runs in a network namespace of its own with no interface up (``unshare --net``, as
+root, or in a user namespace ``unshare --user --map-root-user --net`` where the kernel allows it),
+so nothing can be reached, not even localhost. Where neither is allowed, the throw-away profile
+still sends every request to a proxy that does not exist (127.0.0.1:9), never updates links and
+blocks images from untrusted referers.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -33,6 +42,23 @@ _FILTERS = {
     "pdf": "pdf",
 }
 _TARGETS = {"docx": _WRITER, "doc": _WRITER, "xlsx": _CALC, "pdf": _WRITER | _CALC}
+# The throw-away profile's settings (registrymodifications.xcu): no network through LibreOffice's
+# own settings where a network namespace is not available.
+_OFFLINE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetProxyType" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetHTTPSProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyName" oor:op="fuse"><value>127.0.0.1</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetFTPProxyPort" oor:op="fuse"><value>9</value></prop></item>
+<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="ooInetNoProxy" oor:op="fuse"><value></value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+</oor:items>
+"""
 _INSTALL_HINT = ("install the Debian package libreoffice-writer-nogui (and "
                  "libreoffice-calc-nogui for spreadsheets): apt-get install -y "
                  "libreoffice-writer-nogui libreoffice-calc-nogui")
@@ -91,7 +117,11 @@ def convert_with_libreoffice(path: str | Path, to: str | None = None,
         outbox.mkdir()
         staged = inbox / f"source{suffix}"
         shutil.copyfile(source, staged)
-        command = [soffice, "--headless", "--invisible", "--norestore", "--nolockcheck",
+        user = workdir / "profile" / "user"
+        user.mkdir(parents=True)
+        (user / "registrymodifications.xcu").write_text(_OFFLINE_PROFILE, encoding="utf-8")
+        command = [*offline_prefix(), soffice, "--headless", "--invisible", "--norestore",
+                   "--nolockcheck",
                    "--nodefault", "--nologo",
                    f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
                    "--convert-to", _FILTERS[target], "--outdir", str(outbox), str(staged)]
@@ -110,6 +140,23 @@ def convert_with_libreoffice(path: str | Path, to: str | None = None,
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+@functools.lru_cache(maxsize=1)
+def offline_prefix() -> tuple[str, ...]:
+    """The command that runs a program with no network (a network namespace of its own), or ()
+    where this system allows none: ``unshare --net`` as root, else in a user namespace."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return ()
+    tries = ([unshare, "--net", "--"], [unshare, "--user", "--map-root-user", "--net", "--"])
+    for prefix in tries if os.geteuid() == 0 else tries[1:]:
+        try:
+            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
+                return tuple(prefix)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+    return ()
 
 
 def _run(command: list[str], timeout: float, name: str) -> None:
