@@ -133,11 +133,14 @@ def sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
 
     >>> sentence_at("收入100万元。支出90万元，占90%。", 9, 13)
     '支出90万元，占90%。'
+    >>> len(sentence_at("1%" * 10000, 10000, 10002))   # no sentence end anywhere: still bounded
+    322
     """
-    # the last sentence end in the ``limit`` chars before the figure, or -1 when there is none
-    # (then the sentence is taken from the start of the text)
+    # the last sentence end in the ``limit`` chars before the figure; when there is none the
+    # sentence starts ``limit`` chars back (not at the start of the text: a text without a
+    # sentence end would give every figure a copy of all that comes before it)
     m = _LAST_SENTENCE_END.search(text, max(0, start - limit), start)
-    left = m.start() if m else -1
+    left = m.start() if m else max(0, start - limit) - 1
     m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
     right = m.end() if m else min(len(text), end + limit)
     return text[left + 1:right].strip()
