@@ -88,23 +88,22 @@ def test_every_id_is_a_column_name_and_listed_once() -> None:
     assert all(f"{i}_score" in schema and f"{i}_actual" in schema for i in ids)
 
 
+def _indicator(report_id: str, name: str, max_score: float, score: float, actual: str,
+               table_id: str, row_index: int, canonical_id: str) -> dict[str, object]:
+    return {"report_id": report_id, "name": name, "max_score": max_score, "score": score,
+            "actual": actual, "origin": "table", "table_id": table_id, "row_index": row_index,
+            "canonical_id": canonical_id}
+
+
 def _dataset(out: Path) -> None:
     rows = {
         "reports": [{"report_id": r, "source": f"{r}.txt", "unit_name": u, "fiscal_year": 2023}
                     for r, u in (("r1", "甲镇人民政府"), ("r2", "乙镇人民政府"), ("r3", "丙镇人民政府"))],
         "indicators": [
-            {"report_id": "r1", "name": "群众满意度", "max_score": 10.0, "score": 9.5,
-             "actual": "95%", "origin": "table", "table_id": "t1", "row_index": 3,
-             "canonical_id": "satisfaction_public"},
-            {"report_id": "r2", "name": "辖区群众满意度", "max_score": 5.0, "score": 5.0,
-             "actual": "98%", "origin": "table", "table_id": "t1", "row_index": 7,
-             "canonical_id": "satisfaction_public"},
-            {"report_id": "r2", "name": "社会群众满意度", "max_score": 5.0, "score": 4.0,
-             "actual": "90%", "origin": "table", "table_id": "t2", "row_index": 1,
-             "canonical_id": "satisfaction_public"},
-            {"report_id": "r2", "name": "预算执行率", "max_score": 10.0, "score": 8.7,
-             "actual": "87%", "origin": "table", "table_id": "t1", "row_index": 1,
-             "canonical_id": "budget_execution_rate"},
+            _indicator("r1", "群众满意度", 10.0, 9.5, "95%", "t1", 3, "satisfaction_public"),
+            _indicator("r2", "辖区群众满意度", 5.0, 5.0, "98%", "t1", 7, "satisfaction_public"),
+            _indicator("r2", "社会群众满意度", 5.0, 4.0, "90%", "t2", 1, "satisfaction_public"),
+            _indicator("r2", "预算执行率", 10.0, 8.7, "87%", "t1", 1, "budget_execution_rate"),
             {"report_id": "r2", "name": "某项不在分类里的指标", "score": 1.0, "origin": "prose"},
         ],
     }
