@@ -673,7 +673,7 @@ def test_not_a_workbook_raises(tmp_path: Path) -> None:
     with pytest.raises(ReaderError, match="not an Excel workbook"):
         read_workbook(path)
     path.write_bytes(b"PK\x03\x04 a damaged zip")
-    with pytest.raises(ReaderError, match="could not be opened"):
+    with pytest.raises(ReaderError, match="damaged Excel workbook"):
         read_workbook(path)
 
 

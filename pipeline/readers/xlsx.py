@@ -123,15 +123,72 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+# The most cells a workbook may hold, counted before it is parsed: in its sheets' XML, and in the
+# area of each merged range (openpyxl makes an object for every cell a range covers: one range
+# A1:XFD1048576 in a 5 KB file is 17 billion of them). A scoring form has a few thousand.
+MAX_CELLS = 500_000
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
+_CELL = re.compile(rb"<(?:\w+:)?(?:c|row)[\s>/]")  # a cell or a row: each costs an object
+
+
+def _column_number(letters: bytes) -> int:
+    """>>> _column_number(b"A"), _column_number(b"XFD")
+    (1, 16384)
+    """
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def check_workbook_size(path: Path) -> None:
+    """Refuse an .xlsx before it is parsed when it is a zip bomb (the docx reader's limits) or
+    holds more than ``MAX_CELLS`` cells in its sheets or under one merged range. The sheets' XML
+    is streamed, a megabyte at a time, within the zip-bomb limits."""
+    from pipeline.readers.docx import open_zip_safely
+
+    with open_zip_safely(path, kind="Excel workbook (.xlsx)") as archive:
+        for member in archive.infolist():
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            cells, tail = 0, b""
+            with archive.open(member) as fh:
+                while chunk := fh.read(1 << 20):
+                    data = tail + chunk
+                    cells += sum(1 for m in _CELL.finditer(data) if m.end() > len(tail))
+                    for m in _MERGE.finditer(data):
+                        if m.end() <= len(tail):
+                            continue  # seen in the previous megabyte
+                        first_col, first_row, last_col, last_row = m.groups()
+                        area = ((abs(_column_number(last_col or first_col) - _column_number(first_col)) + 1)
+                                * (abs(int(last_row or first_row) - int(first_row)) + 1))
+                        if area > MAX_CELLS:
+                            ref = m.group(0).split(b'"')[1].decode()
+                            raise ReaderError(f"{path.name} is refused: its merged range {ref} "
+                                              f"covers {area:,} cells (over {MAX_CELLS:,}; a form "
+                                              f"has a few thousand)")
+                    if cells > MAX_CELLS:
+                        raise ReaderError(f"{path.name} is refused: its sheet {member.filename} "
+                                          f"holds over {MAX_CELLS:,} cells and rows (a form has a "
+                                          f"few thousand)")
+                    tail = data[-200:]
+
+
 def _sheets_xlsx(path: Path) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
-    """(visible sheets as (name, grid), hidden sheet names) of an .xlsx/.xlsm file."""
+    """(visible sheets as (name, grid), hidden sheet names) of an .xlsx/.xlsm file, after
+    :func:`check_workbook_size`. openpyxl parses with defusedxml (installed with jixiao): a DTD
+    or an entity is refused, never expanded."""
     import openpyxl  # imported here: the PDF and HTML readers import this module's helpers
 
+    check_workbook_size(path)
     try:
         # read_only=False because merged ranges are only known to a fully loaded sheet;
         # data_only=True gives cached formula results instead of formula text
         workbook = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, XML errors … on damaged files
+        if _caused_by_entities(exc):
+            raise ReaderError(f"{path.name} is refused: its XML declares entities or a DTD "
+                              f"(a workbook never needs them; an entity bomb does)") from exc
         raise ReaderError(f"{path.name} could not be opened as an .xlsx workbook "
                           f"({type(exc).__name__}: {exc})") from exc
     sheets, hidden = [], []
@@ -144,6 +201,17 @@ def _sheets_xlsx(path: Path) -> tuple[list[tuple[str, list[list[str]]]], list[st
         sheets.append((ws.title, grid))
     workbook.close()
     return sheets, hidden
+
+
+def _caused_by_entities(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused a DTD or an entity somewhere in the exception's chain
+    (openpyxl wraps it in a ValueError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__module__.startswith("defusedxml"):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _sheets_xls(path: Path) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
