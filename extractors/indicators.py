@@ -1375,7 +1375,18 @@ def extract_group_points(doc: Document, indicators: list[Indicator]) -> list[Fac
     groups = {g for i in indicators for g in (i.level1, i.level2) if g}
     if not groups or "分" not in doc.norm:
         return []
-    return [Fact("group_points", float(m.group("points")), m.start(), m.end(),
-                 doc.text[m.start():m.end()], "indicators.group_points")
-            for m in pats.group_points.finditer(doc.norm)
-            if _clean_level(m.group("label")) in groups]
+    # the label regex is tried only just before each "分)" (trying it at every offset of the
+    # text cost more than the rest of this extractor)
+    out = []
+    for close in _POINTS_CLOSE.finditer(doc.norm):
+        for m in pats.group_points.finditer(doc.norm, max(0, close.start() - _LABEL_REACH),
+                                            close.end()):
+            if m.end() == close.end() and _clean_level(m.group("label")) in groups:
+                out.append(Fact("group_points", float(m.group("points")), m.start(), m.end(),
+                                doc.text[m.start():m.end()], "indicators.group_points"))
+                break
+    return out
+
+
+_POINTS_CLOSE = regex.compile(r"分[ \t]*\)")
+_LABEL_REACH = 40  # characters before 分) a group label with its points can start
