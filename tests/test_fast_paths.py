@@ -92,7 +92,7 @@ _SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
 
 def _reference_sentence_at(text: str, start: int, end: int, limit: int = 160) -> str:
     lo = max(0, start - limit)
-    left = text.rfind("\n", lo, start)
+    left = lo - 1  # no sentence end in the window: the sentence starts ``limit`` chars back
     for m in _SENTENCE_END.finditer(text, lo, start):
         left = max(left, m.start())
     m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
