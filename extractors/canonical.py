@@ -56,12 +56,11 @@ class _Entry:
 
 
 @dataclass(frozen=True)
-class Taxonomy:
-    entries: tuple[_Entry, ...]
-    by_key: dict[str, _Entry]                       # normalised name or alias -> its indicator
-    by_head: dict[str, tuple[tuple[str, ...], tuple[_Entry, ...]]]  # head -> keys, their entries
+class _Rules:
+    """How printed names are compared (the taxonomy's ``match`` block)."""
+
     threshold: float
-    heads: tuple[str, ...]                          # longest first
+    heads: tuple[str, ...]                   # longest first
     drop: regex.Pattern[str]
     asides: regex.Pattern[str]
     suffixes: tuple[str, ...]
@@ -70,9 +69,9 @@ class Taxonomy:
     def key(self, name: str) -> str:
         """A printed name as the taxonomy compares it.
 
-        >>> taxonomy().key("项目（工程）验收合格率 ")
+        >>> taxonomy().rules.key("项目（工程）验收合格率 ")
         '项目验收合格率'
-        >>> taxonomy().key("工资发放及时率率"), taxonomy().key("群众满意度指标")
+        >>> taxonomy().rules.key("工资发放及时率率"), taxonomy().rules.key("群众满意度指标")
         ('工资发放及时率', '群众满意度')
         """
         text = self.asides.sub("", self.drop.sub("", unicodedata.normalize("NFKC", name)))
@@ -86,7 +85,7 @@ class Taxonomy:
     def head(self, key: str) -> str:
         """The measure a normalised name ends with.
 
-        >>> [taxonomy().head(k) for k in ("辖区居民满意度", "森林受害率", "水标尺宽度")]
+        >>> [taxonomy().rules.head(k) for k in ("辖区居民满意度", "森林受害率", "水标尺宽度")]
         ['满意度', '受害率', '宽度']
         """
         for head in self.heads:
@@ -98,6 +97,18 @@ class Taxonomy:
         if len(words[-1]) == 1 and len(words) > 1:
             return words[-2] + words[-1]
         return words[-1]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    rules: _Rules
+    entries: tuple[_Entry, ...]
+    by_key: dict[str, _Entry]                       # normalised name or alias -> its indicator
+    by_head: dict[str, tuple[tuple[str, ...], tuple[_Entry, ...]]]  # head -> keys, their entries
+
+    @property
+    def threshold(self) -> float:
+        return self.rules.threshold
 
 
 def _entries(data: dict) -> list[tuple[_Entry, list[str]]]:
@@ -124,11 +135,11 @@ def taxonomy() -> Taxonomy:
     rules = data["match"]
     require(rules, "threshold", "normalize", "heads", where=f"{TAXONOMY}: match")
     norm = rules["normalize"]
-    tax = Taxonomy(entries=(), by_key={}, by_head={}, threshold=float(rules["threshold"]),
-                   heads=tuple(sorted(set(rules["heads"]), key=lambda h: (-len(h), h))),
-                   drop=regex.compile(norm["drop"]), asides=regex.compile(norm["asides"]),
-                   suffixes=tuple(norm.get("suffixes") or ()),
-                   variants=tuple((norm.get("variants") or {}).items()))
+    match_rules = _Rules(threshold=float(rules["threshold"]),
+                         heads=tuple(sorted(set(rules["heads"]), key=lambda h: (-len(h), h))),
+                         drop=regex.compile(norm["drop"]), asides=regex.compile(norm["asides"]),
+                         suffixes=tuple(norm.get("suffixes") or ()),
+                         variants=tuple((norm.get("variants") or {}).items()))
     by_key: dict[str, _Entry] = {}
     by_head: dict[str, list[tuple[str, _Entry]]] = {}
     ids: set[str] = set()
@@ -138,18 +149,16 @@ def taxonomy() -> Taxonomy:
             raise PatternError(f"{TAXONOMY}: id {entry.canonical_id!r} is listed twice")
         ids.add(entry.canonical_id)
         for name in names:
-            key = tax.key(name)
+            key = match_rules.key(name)
             other = by_key.get(key)
             if other is not None and other != entry:
                 raise PatternError(f"{TAXONOMY}: {name!r} is listed under both "
                                    f"{other.canonical_id} and {entry.canonical_id}")
             by_key[key] = entry
-            by_head.setdefault(tax.head(key), []).append((key, entry))
-    return Taxonomy(entries=tuple(e for e, _ in entries), by_key=by_key,
+            by_head.setdefault(match_rules.head(key), []).append((key, entry))
+    return Taxonomy(rules=match_rules, entries=tuple(e for e, _ in entries), by_key=by_key,
                     by_head={h: (tuple(k for k, _ in pairs), tuple(e for _, e in pairs))
-                             for h, pairs in by_head.items()},
-                    threshold=tax.threshold, heads=tax.heads, drop=tax.drop, asides=tax.asides,
-                    suffixes=tax.suffixes, variants=tax.variants)
+                             for h, pairs in by_head.items()})
 
 
 def nearest(name: str) -> tuple[_Entry, float] | None:
@@ -158,13 +167,13 @@ def nearest(name: str) -> tuple[_Entry, float] | None:
     from rapidfuzz import fuzz, process
 
     tax = taxonomy()
-    key = tax.key(name)
+    key = tax.rules.key(name)
     if not key:
         return None
     entry = tax.by_key.get(key)
     if entry is not None:
         return entry, 100.0
-    head = tax.head(key)
+    head = tax.rules.head(key)
     if key == head or head not in tax.by_head:
         return None
     keys, entries = tax.by_head[head]

@@ -138,7 +138,7 @@ class _Patterns:
     parts_rejects: regex.Pattern[str]
     grade_band: regex.Pattern[str]
     grade_band_grade_first: regex.Pattern[str]
-    grade_band_open_ends: tuple[str, ...]
+    grade_band_open_end: regex.Pattern[str]
     grade_bands_min: int
 
 
@@ -264,7 +264,8 @@ def _patterns() -> _Patterns:
         grade_band=compile_verbose(bands["band"], "report.yaml:grade_bands.band"),
         grade_band_grade_first=compile_verbose(bands["band_grade_first"],
                                                "report.yaml:grade_bands.band_grade_first"),
-        grade_band_open_ends=tuple(bands["open_ends"]),
+        grade_band_open_end=regex.compile(alternation(bands["open_ends"],
+                                                      "report.yaml:grade_bands.open_ends")),
         grade_bands_min=int(bands["min_bands"]),
     )
 
@@ -1128,18 +1129,13 @@ def _grade_bands(doc: Document, pat: _Patterns) -> Fact | None:
     norm = doc.norm
     # every statement of bands has an open-ended band (90分以上, 小于60分): only the text around
     # one is searched (a grade word such as 中 is everywhere)
-    windows: list[list[int]] = []
-    for word in pat.grade_band_open_ends:
-        at = norm.find(word)
-        while at >= 0:
-            windows.append([max(0, at - _BAND_REACH), at + _BAND_REACH])
-            at = norm.find(word, at + 1)
-    merged: list[list[int]] = []
-    for window in sorted(windows):
-        if merged and window[0] <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], window[1])
+    merged: list[list[int]] = []   # the windows around the open ends, overlapping ones joined
+    for end in pat.grade_band_open_end.finditer(norm):
+        lo, hi = max(0, end.start() - _BAND_REACH), end.end() + _BAND_REACH
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = hi
         else:
-            merged.append(window)
+            merged.append([lo, hi])
     runs: list[list[regex.Match[str]]] = []
     matches = sorted([m for lo, hi in merged for band in (pat.grade_band, pat.grade_band_grade_first)
                       for m in band.finditer(norm, lo, hi)], key=lambda m: m.start())

@@ -178,13 +178,15 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(utf16), utf16.replace("_", "-")
         except UnicodeDecodeError:
             pass
-    found = _utf16_chinese(data) if _is_binary(data) else None
+    binary = _is_binary(data)
+    found = _utf16_chinese(data) if binary else None
     if found is not None:
         return found
     nuls = data.count(0)
     if 0 < nuls <= MAX_STRAY_NUL_SHARE * len(data):
         data = data.replace(b"\x00", b"")  # stray NULs: never part of a UTF-8 or GB18030 character
-    if _is_binary(data):
+        binary = _is_binary(data)
+    if binary:
         raise BinaryFileError("the file is binary, not text (for .docx/.pdf/.xls files, a reader for "
                               "that format is needed; save it as text or use a supported format)")
     try:

@@ -23,13 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.ingest import FORMATS as READER_FORMATS
+from pipeline.sections import KINDS
+
 # The largest amount a report of a county or a township can state, in yuan (10 trillion; a whole
 # province's budget is far below it): a larger one is a misreading, not a figure.
 MAX_YUAN = 1e13
 MAX_PERCENT = 1000.0
-SECTION_KINDS = ("basic_info", "finance", "achievements", "evaluation", "conclusion", "problems",
-                 "suggestions", "result_use", "other", "appendix")
-FORMATS = ("txt", "docx", "doc", "wps", "pdf", "xlsx", "xls", "et", "html")
+SECTION_KINDS = KINDS
+FORMATS = ("txt", *dict.fromkeys(READER_FORMATS.values()))  # what ingest gives a document
 CODE = r"^\d{12}$"
 
 
