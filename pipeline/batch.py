@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from pipeline.ingest import IngestError, special_kind
+from pipeline.limits import checked
 from pipeline.paths import raw_path, source_name
 from pipeline.readers import ReaderError
 
@@ -29,14 +30,21 @@ _NARRATIVE_PREFERENCE = ("docx", "doc", "wps", "html", "pdf", "txt")
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-def error_row(source: str, stage: str, message: str) -> dict[str, str]:
+def error_row(source: str, stage: str, message: str,
+              limit: str | None = None) -> dict[str, str | None]:
     """An ``errors`` row; its id is a hash of its content, so a repeated failure is one row.
+    ``limit``: the name of the limit (:data:`pipeline.limits.LIMITS`) the file went over, if that
+    is why it failed.
 
     >>> error_row("a.txt", "ingest", "the file is empty")["error_id"]
     'e2a63a15aa279bc6'
+    >>> error_row("a.pdf", "read", "over 60 s", limit="time")["exceeded_limit"]
+    'time'
     """
-    digest = hashlib.sha256(f"{source}\x00{stage}\x00{message}".encode()).hexdigest()[:16]
-    return {"error_id": digest, "source": source, "stage": stage, "message": message}
+    key = f"{source}\x00{stage}\x00{message}" + (f"\x00{limit}" if limit else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return {"error_id": digest, "source": source, "stage": stage, "message": message,
+            "exceeded_limit": checked(limit)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -212,7 +220,7 @@ def process_file(path: str | Path, ocr: bool = True) -> FileResult:
     try:
         extraction = extract_path(path, ocr=ocr)
     except (IngestError, ReaderError) as exc:
-        return FileResult(source, error=error_row(source, exc.stage, str(exc)))
+        return FileResult(source, error=error_row(source, exc.stage, str(exc), exc.limit))
     except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))

@@ -68,7 +68,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     # keeps (is_primary) and the other renderings of it, with how each was matched to it
     "sources": {"report_id": S, "source": S, "format": S, "text_id": S, "published": S,
                 "fetched_at": S, "is_primary": B, "matched_by": S, "similarity": F},
-    "errors": {"error_id": S, "source": S, "stage": S, "message": S},
+    "errors": {"error_id": S, "source": S, "stage": S, "message": S, "exceeded_limit": S},
     # one row per file a run has seen: what it held (sha256 of the bytes), which pipeline version
     # read it and what came of it (ok / duplicate / failed); a file whose hash and version match
     # an ok or duplicate row is not read again. report_id: the report it is a source of

@@ -18,6 +18,7 @@ from pathlib import Path
 import regex
 
 from pipeline.document import Document, content_id
+from pipeline.limits import checked
 from pipeline.normalize import normalize
 from pipeline.paths import source_name
 from pipeline.readers import ReadResult
@@ -36,9 +37,15 @@ _CHINESE_ENCODINGS = ["utf_8", "gb18030", "big5", "utf_16"]
 
 
 class IngestError(Exception):
-    """A file that cannot become a document; ``stage`` and the message go to the errors table."""
+    """A file that cannot become a document; ``stage``, the message and ``limit`` (the name of
+    the limit of :data:`pipeline.limits.LIMITS` it went over, if that is why) go to the errors
+    table."""
 
     stage = "ingest"
+
+    def __init__(self, message: str, limit: str | None = None):
+        super().__init__(message)
+        self.limit = checked(limit)
 
 
 class EmptyFileError(IngestError):
@@ -285,7 +292,7 @@ def read_document(path: str | Path, ocr: bool = True) -> Document:
     size = info.st_size
     if size > MAX_BYTES:
         raise IngestError(f"the file is {size // 2**20} MiB; reports over {MAX_BYTES // 2**20} MiB "
-                          f"are refused")
+                          f"are refused", limit="size")
     if suffix in FORMATS:
         if size == 0:
             raise EmptyFileError("the file is empty (0 bytes)")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.ingest import FORMATS as READER_FORMATS
+from pipeline.limits import LIMITS
 from pipeline.sections import KINDS
 
 # The largest amount a report of a county or a township can state, in yuan (10 trillion; a whole
@@ -246,6 +247,9 @@ TABLES: dict[str, Table] = {
         "source": Col("the file", "来源文件", required=True),
         "stage": Col("where it happened (ingest, extract, schema …)", "环节", required=True),
         "message": Col("a reason a person can act on", "说明", required=True),
+        "exceeded_limit": Col("the limit the file went over (time, memory, size, pages …: "
+                              "pipeline/limits.py), when that is why it failed", "超出的限制",
+                              values=tuple(LIMITS)),
     }),
     "files": Table("One row per file a run has seen.", "每个处理过的文件一行。", {
         "source": Col("the file", "来源文件", required=True),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.document import Block, Table
+from pipeline.limits import checked
 
 
 class ReaderError(Exception):
@@ -17,10 +18,15 @@ class ReaderError(Exception):
     missing); the message says what is wrong and what to do, and goes to the ``errors`` table.
 
     It is deliberately not an ``IngestError``: ``pipeline.ingest`` may import the readers, and the
-    reverse import would be circular. ``stage`` plays the same role.
+    reverse import would be circular. ``stage`` plays the same role. ``limit`` names the limit
+    of :data:`pipeline.limits.LIMITS` the file went over, when that is why it is refused.
     """
 
     stage = "read"
+
+    def __init__(self, message: str, limit: str | None = None):
+        super().__init__(message)
+        self.limit = checked(limit)
 
 
 @dataclass

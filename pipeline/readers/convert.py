@@ -105,7 +105,7 @@ def convert_with_libreoffice(path: str | Path, to: str | None = None,
         raise ReaderError(f"cannot read {source.name}: {exc.strerror or exc}") from exc
     if size > MAX_INPUT_BYTES:
         raise ReaderError(f"{source.name} is {size // 2**20} MB; files over "
-                          f"{MAX_INPUT_BYTES // 2**20} MB are not converted")
+                          f"{MAX_INPUT_BYTES // 2**20} MB are not converted", limit="size")
 
     workdir = Path(tempfile.mkdtemp(prefix="jixiao-lo-"))
     try:
@@ -171,7 +171,7 @@ def _run(command: list[str], timeout: float, name: str) -> None:
             os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise ReaderError(f"LibreOffice did not finish converting {name} within {timeout:.0f} s "
-                          f"(a damaged or password-protected file makes it wait)") from None
+                          f"(a damaged or password-protected file makes it wait)", limit="time") from None
     if process.returncode != 0:
         detail = stderr.decode("utf-8", "replace").strip()[-500:]
         raise ReaderError(f"LibreOffice failed to convert {name} (exit {process.returncode})"

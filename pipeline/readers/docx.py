@@ -122,24 +122,25 @@ def open_zip_safely(path: str | Path, kind: str = "Word document (.docx)") -> zi
 def _check_bomb(name: str, members: list[zipfile.ZipInfo]) -> None:
     if len(members) > MAX_MEMBERS:
         raise ReaderError(f"{name} is refused: it holds {len(members)} files (a report has a few "
-                          f"dozen; more than {MAX_MEMBERS} is a zip bomb or not a document)")
+                          f"dozen; more than {MAX_MEMBERS} is a zip bomb or not a document)",
+                          limit="entries")
     total = sum(m.file_size for m in members)
     packed = sum(m.compress_size for m in members)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ReaderError(f"{name} is refused: it would unpack to {total / 2**20:.0f} MB, over the "
                           f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB limit (a zip bomb, or a document "
-                          f"made of huge images)")
+                          f"made of huge images)", limit="unpacked")
     if total > RATIO_MIN_MEMBER_BYTES and total > MAX_COMPRESSION_RATIO * max(packed, 1):
         raise ReaderError(f"{name} is refused as a zip bomb: {packed} compressed bytes would "
                           f"unpack to {total} (ratio {total / max(packed, 1):.0f}, limit "
-                          f"{MAX_COMPRESSION_RATIO})")
+                          f"{MAX_COMPRESSION_RATIO})", limit="unpacked")
     for m in members:
         if m.file_size >= RATIO_MIN_MEMBER_BYTES and \
                 m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
             raise ReaderError(f"{name} is refused as a zip bomb: its member {m.filename} would "
                               f"unpack from {m.compress_size} to {m.file_size} bytes (ratio "
                               f"{m.file_size / max(m.compress_size, 1):.0f}, limit "
-                              f"{MAX_COMPRESSION_RATIO})")
+                              f"{MAX_COMPRESSION_RATIO})", limit="unpacked")
 
 
 def read_member(archive: zipfile.ZipFile, member: str, source: str) -> bytes:
@@ -163,7 +164,7 @@ def read_member(archive: zipfile.ZipFile, member: str, source: str) -> bytes:
                           f"unpacked ({type(exc).__name__}: {exc})") from exc
     if len(data) > info.file_size:
         raise ReaderError(f"{source} is refused as a zip bomb: the part {member} unpacks past "
-                          f"the {info.file_size} bytes its header declares")
+                          f"the {info.file_size} bytes its header declares", limit="unpacked")
     return data
 
 

@@ -166,11 +166,11 @@ def check_workbook_size(path: Path) -> None:
                             ref = m.group(0).split(b'"')[1].decode()
                             raise ReaderError(f"{path.name} is refused: its merged range {ref} "
                                               f"covers {area:,} cells (over {MAX_CELLS:,}; a form "
-                                              f"has a few thousand)")
+                                              f"has a few thousand)", limit="cells")
                     if cells > MAX_CELLS:
                         raise ReaderError(f"{path.name} is refused: its sheet {member.filename} "
                                           f"holds over {MAX_CELLS:,} cells and rows (a form has a "
-                                          f"few thousand)")
+                                          f"few thousand)", limit="cells")
                     tail = data[-200:]
 
 
