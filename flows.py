@@ -29,6 +29,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.batch import (MAX_CHUNK_FILES, Chunk, chunks, discover, error_row, file_digest,
                             pipeline_version, plan_chunks, process_chunk)
+from pipeline.bounded import Bounds, die_with_parent
 from pipeline.dataset import Store
 from pipeline.paths import raw_path, source_name
 from pipeline.progress import Progress
@@ -59,9 +60,11 @@ class BatchFailed(Exception):
 
 
 @task(name="extract-chunk", retries=0, cache_policy=NO_CACHE, persist_result=False)
-def extract_chunk(paths: list[str], ocr: bool = True) -> Chunk:
-    """Extract a chunk of files (bad input comes back as error rows, not exceptions)."""
-    return process_chunk(paths, ocr=ocr)
+def extract_chunk(paths: list[str], ocr: bool = True, file_timeout: float | None = None,
+                  file_memory: int | None = None) -> Chunk:
+    """Extract a chunk of files, each within ``file_timeout`` seconds and ``file_memory`` MiB
+    (:class:`pipeline.bounded.Bounds`; bad input comes back as error rows, not exceptions)."""
+    return process_chunk(paths, ocr=ocr, bounds=Bounds(seconds=file_timeout, memory_mb=file_memory))
 
 
 def _runner_workers() -> int:
@@ -88,13 +91,17 @@ def _file_rows(chunk: Chunk, digests: dict[str, tuple[str, int]], version: str) 
 @flow(name="process_reports", log_prints=False, persist_result=False,
       task_runner=ThreadPoolTaskRunner(max_workers=1))
 def process_reports(paths: list[str] | None = None, out: str = "data/processed", ocr: bool = True,
-                    chunk_size: int | None = None, progress: bool = False) -> Any:
+                    chunk_size: int | None = None, progress: bool = False,
+                    file_timeout: float | None = Bounds.seconds,
+                    file_memory: int | None = Bounds.memory_mb) -> Any:
     """Process report files and folders into the dataset in ``out``; returns a summary.
 
     Defaults: ``data/raw`` in, ``data/processed`` out; ``ocr=False`` leaves scanned PDF pages
     unread (a PDF that is only a scan becomes an ``errors`` row); ``chunk_size`` files go to each
     task (default: chunks sized by the work in them, :func:`pipeline.batch.plan_chunks`);
-    ``progress`` shows files done, rate and failures on stderr. When any file failed the run ends Failed, with the failed files as a table artifact,
+    ``progress`` shows files done, rate and failures on stderr; each file is read in a worker
+    process that is stopped when the file takes over ``file_timeout`` seconds or adds over
+    ``file_memory`` MiB (None: no limit; :mod:`pipeline.bounded`). When any file failed the run ends Failed, with the failed files as a table artifact,
     and raises (or, with ``return_state=True``, holds) :class:`BatchFailed` carrying the summary.
     """
     logger = get_run_logger()
@@ -114,7 +121,8 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
                     max(map(len, batches), default=0), workers)
         bar = Progress(len(todo), enabled=progress)
         orphans: list[str] = []
-        for batch, chunk in _extract_in_chunks(batches, ocr, workers * IN_FLIGHT_PER_WORKER):
+        bounds = {"file_timeout": file_timeout, "file_memory": file_memory}
+        for batch, chunk in _extract_in_chunks(batches, ocr, workers * IN_FLIGHT_PER_WORKER, bounds):
             written = store.write(chunk.rows, chunk.errors, _file_rows(chunk, digests, version))
             duplicates += written.duplicates
             orphans += written.orphans
@@ -126,7 +134,7 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
         if again:
             logger.info("%d file(s) read again: their report's kept file changed", len(again))
         for _, chunk in _extract_in_chunks(list(chunks(again, MAX_CHUNK_FILES)), ocr,
-                                           workers * IN_FLIGHT_PER_WORKER):
+                                           workers * IN_FLIGHT_PER_WORKER, bounds):
             written = store.write(chunk.rows, chunk.errors, _file_rows(chunk, digests, version))
             duplicates += written.duplicates
             failures.extend(chunk.errors)
@@ -163,9 +171,10 @@ def _digests(files: list[Path], errors: list[dict[str, str]]) -> dict[str, tuple
     return digests
 
 
-def _extract_in_chunks(batches: list[list[str]], ocr: bool,
-                       window: int) -> Iterator[tuple[list[str], Chunk]]:
-    """Submit the chunks to the task runner, at most ``window`` at a time, and yield each
+def _extract_in_chunks(batches: list[list[str]], ocr: bool, window: int,
+                       bounds: dict[str, Any]) -> Iterator[tuple[list[str], Chunk]]:
+    """Submit the chunks to the task runner (each file within ``bounds``: the ``file_timeout``
+    and ``file_memory`` of :func:`extract_chunk`), at most ``window`` at a time, and yield each
     ``(files, chunk)`` as it finishes. A chunk whose task failed (its worker died, say) yields
     an error row for each of its files instead of ending the run."""
     pending = iter(enumerate(batches, 1))
@@ -174,7 +183,7 @@ def _extract_in_chunks(batches: list[list[str]], ocr: bool,
     def submit_next() -> None:
         for number, batch in pending:
             name = f"chunk {number}/{len(batches)}: {Path(batch[0]).name} ({len(batch)} files)"
-            in_flight[extract_chunk.with_options(task_run_name=name).submit(batch, ocr=ocr)] = batch
+            in_flight[extract_chunk.with_options(task_run_name=name).submit(batch, ocr=ocr, **bounds)] = batch
             return
 
     for _ in range(window):
@@ -253,15 +262,6 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to send SIGTERM to this process when its parent dies (even by SIGKILL)."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _api_answers(url: str, timeout: float = 5) -> str | None:
     """None when the Prefect API at ``url`` answers its health check, else why not."""
     import httpx
@@ -328,7 +328,7 @@ def _temporary_server(startup_timeout: float) -> Iterator[str]:
                 [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
                  "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
                  "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-                env=env, preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                env=env, preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
             while _api_answers(url, timeout=2) is not None:
                 status = process.poll()
                 if status == _PORT_IN_USE:  # taken between our check and its bind: another port
@@ -403,12 +403,14 @@ def local_cluster(workers: int):
 
 def run(paths: list[str], out: str, ocr: bool = True, workers: int | None = None,
         address: str | None = None, in_process: bool = False, chunk_size: int | None = None,
-        progress: bool = False, runner: Any = None) -> tuple[bool, dict[str, Any]]:
-    """Run :func:`process_reports` on ``runner``, or the task runner :func:`task_runner` chooses;
-    returns (ok, summary)."""
+        progress: bool = False, runner: Any = None,
+        bounds: Bounds = Bounds()) -> tuple[bool, dict[str, Any]]:
+    """Run :func:`process_reports` on ``runner``, or the task runner :func:`task_runner` chooses,
+    each file within ``bounds``; returns (ok, summary)."""
     runner = runner or task_runner(workers=workers, address=address, in_process=in_process)
     state = process_reports.with_options(task_runner=runner)(
-        paths=paths, out=out, ocr=ocr, chunk_size=chunk_size, progress=progress, return_state=True)
+        paths=paths, out=out, ocr=ocr, chunk_size=chunk_size, progress=progress,
+        file_timeout=bounds.seconds, file_memory=bounds.memory_mb, return_state=True)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BatchFailed):
         return False, summary.summary

@@ -16,8 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
+from pipeline import bounded
+from pipeline.bounded import Bounds
 from pipeline.ingest import IngestError, special_kind
 from pipeline.limits import checked
 from pipeline.paths import raw_path, source_name
@@ -211,16 +213,25 @@ def _add_entry(path: Path, files: list[Path], errors: list[dict[str, str]]) -> N
     files.append(path)
 
 
-def process_file(path: str | Path, ocr: bool = True) -> FileResult:
+def process_file(path: str | Path, ocr: bool = True,
+                 on_stage: Callable[[str], None] | None = None) -> FileResult:
     """Read, extract and flatten one file. Bad input becomes ``FileResult.error``; never raises
-    for a problem with the file itself. ``ocr=False`` leaves scanned PDF pages unread."""
-    from pipeline.extract import extract_path, to_rows
+    for a problem with the file itself (a ``MemoryError`` is let through: it is the worker's, see
+    :mod:`pipeline.bounded`). ``ocr=False`` leaves scanned PDF pages unread; ``on_stage`` is told
+    each stage as it begins after reading (``extract``, ``rows``)."""
+    from pipeline.extract import extract_document, to_rows
+    from pipeline.ingest import read_document
 
+    stage = on_stage or (lambda _stage: None)
     source = source_name(path)
     try:
-        extraction = extract_path(path, ocr=ocr)
+        document = read_document(path, ocr=ocr)
+        stage("extract")
+        extraction = extract_document(document)
     except (IngestError, ReaderError) as exc:
         return FileResult(source, error=error_row(source, exc.stage, str(exc), exc.limit))
+    except MemoryError:
+        raise
     except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))
@@ -229,8 +240,11 @@ def process_file(path: str | Path, ocr: bool = True) -> FileResult:
         return FileResult(source, error=error_row(
             source, "extract", "no recognisable report structure: no numbered headings, amounts, "
             "percentages or indicators were found (is this a performance self-evaluation report?)"))
+    stage("rows")
     try:
         rows = to_rows(extraction)
+    except MemoryError:
+        raise
     except Exception as exc:
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))
@@ -258,13 +272,18 @@ class Chunk:
     outcomes: list[tuple[str, str | None]]
 
 
-def process_chunk(paths: Sequence[str | Path], ocr: bool = True) -> Chunk:
-    """:func:`process_file` for each path, after :func:`warm`, combined and packed as a :class:`Chunk`."""
+def process_chunk(paths: Sequence[str | Path], ocr: bool = True, bounds: Bounds = Bounds()) -> Chunk:
+    """:func:`process_file` for each path, after :func:`warm`, combined and packed as a :class:`Chunk`.
+
+    Each file is read in this thread's :class:`pipeline.bounded.Sandbox`, within ``bounds``
+    (unbounded, in this process, when ``bounds`` lifts both limits or the platform has no fork).
+    """
     from pipeline.dataset import arrow_table
 
     warm()
     # a name is sent to a worker as it is stored (printable): raw_path gives back the file's own
-    results = [process_file(raw_path(path), ocr=ocr) for path in paths]
+    box = bounded.sandbox(bounds)
+    results = [box.process(raw_path(path), ocr=ocr) for path in paths]
     rows, errors = combine(results)
     packed: dict[str, Any] = {table: table_rows if table in ("reports", "sources")
                               else arrow_table(table, table_rows) for table, table_rows in rows.items()}

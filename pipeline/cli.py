@@ -10,11 +10,37 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from pipeline.batch import FileResult
+
 DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/processed"
+# pipeline.bounded.Bounds' defaults, here so that --help does not import the pipeline
+DEFAULT_FILE_TIMEOUT = 300
+DEFAULT_FILE_MEMORY = 1024
+
+
+def _bounds_options(command):
+    """The ``--file-timeout`` and ``--file-memory`` options of a command that reads files."""
+    command = click.option(
+        "--file-memory", type=click.IntRange(min=0), default=DEFAULT_FILE_MEMORY, show_default=True,
+        metavar="MIB", help="Stop reading a file that adds more than this memory to its worker "
+        "process (0: no limit); it becomes an errors row with exceeded_limit = 'memory'.")(command)
+    return click.option(
+        "--file-timeout", type=click.FloatRange(min=0), default=DEFAULT_FILE_TIMEOUT,
+        show_default=True, metavar="SECONDS", help="Stop reading a file after this long (0: no "
+        "limit); it becomes an errors row with exceeded_limit = 'time'.")(command)
+
+
+def _bounds(file_timeout: float, file_memory: int):
+    """The :class:`pipeline.bounded.Bounds` of the options (0 lifts a limit)."""
+    from pipeline.bounded import Bounds
+
+    return Bounds(seconds=file_timeout or None, memory_mb=file_memory or None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,9 +72,11 @@ def main() -> None:
               help="No cluster: one worker thread in this process (debugging, tiny batches).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None,
               help="Files per task  [default: about 2 s of work each (at most 150; e.g. 66 PDFs, 1 .doc), fewer so that each worker gets several]")
+@_bounds_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress, only the summary.")
 def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
-        address: str | None, in_process: bool, chunk_size: int | None, quiet: bool) -> None:
+        address: str | None, in_process: bool, chunk_size: int | None, file_timeout: float,
+        file_memory: int, quiet: bool) -> None:
     """Process report files or folders (default: data/raw) with the Prefect flow.
 
     Reads .txt (any encoding), .docx, .doc/.wps/.et (through LibreOffice), .pdf (scans with OCR),
@@ -60,6 +88,11 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     keeps what it finished: run it again and it reads only what is missing.
     A file already read (same content, same jixiao version) is not read again.
     Re-running replaces a report's rows; reports from earlier runs are kept.
+
+    \b
+    Each file is read in a worker process of its own that is stopped when the
+    file goes over --file-timeout or --file-memory: one hostile file costs the
+    batch at most those, and becomes an errors row saying which limit it hit.
 
     \b
     Prefect: reports to PREFECT_API_URL when it is set (a long-lived server:
@@ -95,7 +128,8 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
         try:
             with flows.session(workers=workers, address=address, in_process=in_process) as runner:
                 ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
-                                        chunk_size=chunk_size, progress=not quiet)
+                                        chunk_size=chunk_size, progress=not quiet,
+                                        bounds=_bounds(file_timeout, file_memory))
         except BaseException as exc:
             stopped_by = stops.received() or _termination_signal(exc)
             if stopped_by is None:
@@ -224,25 +258,38 @@ def server(host: str, port: int) -> None:
 @click.option("--indent", type=int, default=None, help="Pretty-print with this indent (default: one line).")
 @click.option("--ocr/--no-ocr", default=True, show_default=True,
               help="Read scanned PDF pages with OCR.")
-def extract(files: tuple[Path, ...], indent: int | None, ocr: bool) -> None:
+@_bounds_options
+def extract(files: tuple[Path, ...], indent: int | None, ocr: bool, file_timeout: float,
+            file_memory: int) -> None:
     """Print each report's extraction as one JSON line (no Prefect, no dataset written).
 
-    A file that cannot be read prints {"source": …, "error": …} and the exit code is 1.
+    A file that cannot be read prints {"source": …, "error": …, "stage": …} (and
+    "exceeded_limit" when it went over one) and the exit code is 1.
     """
-    from pipeline.batch import process_file
+    from pipeline.bounded import Sandbox
+    from pipeline.batch import warm
 
+    warm()  # loaded once here, and shared by every worker forked to read a file
     failed = 0
-    for path in files:
-        result = process_file(path, ocr=ocr)
-        if result.error:
-            failed += 1
-            record: dict[str, object] = {"source": result.source, "error": result.error["message"],
-                                         "stage": result.error["stage"]}
-        else:
-            record = {table: rows for table, rows in result.rows.items() if table != "texts"}
-            record["report"] = record.pop("reports")[0]
-        click.echo(json.dumps(record, ensure_ascii=False, indent=indent, default=str))
+    with Sandbox(_bounds(file_timeout, file_memory)) as box:
+        for path in files:
+            record = _record(box.process(path, ocr=ocr))
+            failed += "error" in record
+            click.echo(json.dumps(record, ensure_ascii=False, indent=indent, default=str))
     sys.exit(1 if failed else 0)
+
+
+def _record(result: "FileResult") -> dict[str, object]:
+    """What ``jixiao extract`` prints of a :class:`pipeline.batch.FileResult`."""
+    if result.error:
+        record: dict[str, object] = {"source": result.source, "error": result.error["message"],
+                                     "stage": result.error["stage"]}
+        if result.error.get("exceeded_limit"):
+            record["exceeded_limit"] = result.error["exceeded_limit"]
+        return record
+    record = {table: rows for table, rows in result.rows.items() if table != "texts"}
+    record["report"] = record.pop("reports")[0]
+    return record
 
 
 @main.command()

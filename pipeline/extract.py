@@ -23,7 +23,7 @@ from extractors.percentages import extract_percentages
 from extractors.report_facts import DIVISION_CODES, KEY_FIGURES, REPORT_FIELDS, extract_report_facts
 from pipeline.checks import Check, check_report
 from pipeline.document import Amount, Document, Fact, Indicator, Percentage, Section
-from pipeline.ingest import read_document
+from pipeline.ingest import IngestError, read_document
 from pipeline.sections import segment
 
 # What a portal page says about itself (pipeline/readers/html.py), kept in ``reports``.
@@ -34,6 +34,19 @@ _NEWLINE = re.compile(r"\n")
 _SENTENCE_END = regex.compile(r"[。;；!！?？\n]")
 # The same, searched backwards from the end of the range: the last sentence end before a figure.
 _LAST_SENTENCE_END = regex.compile(r"[。;；!！?？\n]", regex.REVERSE)
+
+
+# A report prints at most a few hundred amounts and percentages (a seed: 7 to 118 signs). A text with
+# more % and 元 signs than this is refused before any extractor runs: each figure becomes a row
+# with its sentence, and half a million of them would take gigabytes to hold.
+MAX_FIGURE_SIGNS = 50_000
+_FIGURE_SIGNS = ("%", "％", "元")
+
+
+class TooManyFigures(IngestError):
+    """A text with more figure signs than :data:`MAX_FIGURE_SIGNS`: not a report."""
+
+    stage = "extract"
 
 
 @dataclass
@@ -64,6 +77,11 @@ def extract_document(doc: Document) -> Extraction:
     >>> [a.value_yuan for a in ex.amounts], [p.value for p in ex.percentages]
     ([1000000.0], [98.0])
     """
+    signs = sum(doc.norm.count(sign) for sign in _FIGURE_SIGNS)
+    if signs > MAX_FIGURE_SIGNS:
+        raise TooManyFigures(f"the text holds {signs:,} percent and yuan signs (over "
+                             f"{MAX_FIGURE_SIGNS:,}; a report prints a few hundred): not read",
+                             limit="figures")
     sections = segment(doc)
     amounts = extract_amounts(doc)
     percentages = extract_percentages(doc)

@@ -19,6 +19,7 @@ LIMITS: dict[str, str] = {
     "pages": "pages of a PDF",
     "operators": "drawing operators and content bytes of a PDF",
     "ocr_pages": "scanned pages of a PDF that OCR reads",
+    "figures": "percent and yuan signs in one text (a report prints hundreds, not tens of thousands)",
 }
 
 

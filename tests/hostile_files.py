@@ -65,7 +65,14 @@ def zip_bomb(folder: Path) -> Path:
     return path
 
 
-MAKERS = (merged_range_bomb, million_rows, entity_bomb, zip_bomb)
+def percent_signs(folder: Path) -> Path:
+    """1.1 MB of ``1%，`` under a heading: 220,000 percentages and no sentence end in sight."""
+    path = folder / "percent_signs.txt"
+    path.write_text("一、基本情况\n" + "1%，" * 220_000, encoding="utf-8")
+    return path
+
+
+MAKERS = (merged_range_bomb, million_rows, entity_bomb, zip_bomb, percent_signs)
 
 
 if __name__ == "__main__":

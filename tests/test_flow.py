@@ -177,10 +177,10 @@ def test_a_chunk_whose_task_fails_becomes_error_rows_and_the_run_goes_on(tmp_pat
 
     seeds = sorted(SEEDS.glob("*.txt"))
 
-    def dies_on_the_second_seed(paths, ocr=True):
+    def dies_on_the_second_seed(paths, ocr=True, bounds=None):
         if str(seeds[1]) in paths:
             raise MemoryError("worker out of memory")
-        return process_chunk(paths, ocr=ocr)
+        return process_chunk(paths, ocr=ocr, bounds=bounds)
 
     monkeypatch.setattr(flows, "process_chunk", dies_on_the_second_seed)
     out = tmp_path / "out"
