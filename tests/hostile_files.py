@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -66,6 +67,81 @@ def zip_bomb(folder: Path) -> Path:
 
 
 MAKERS = (merged_range_bomb, million_rows, entity_bomb, zip_bomb)
+
+
+# -- PDFs (issue 10): drawing work, pages ------------------------------------------------------
+# Written as raw PDF bytes (no PDF writer is installed).
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF of ``objects`` (numbered from 1; object 1 is the catalog), with its xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)  # 20 bytes an entry
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, attrs: bytes = b"", compress: bool = True) -> bytes:
+    """A stream object holding ``data`` (Flate-compressed unless ``compress`` is false)."""
+    if compress:
+        data, attrs = zlib.compress(data, 9), attrs + b" /Filter /FlateDecode"
+    return b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(data), attrs, data)
+
+
+def _pages(count: int, page: bytes, extra: list[bytes]) -> bytes:
+    """A PDF of ``count`` A4 pages, each with the attributes ``page`` (which may refer to the
+    objects ``extra``, numbered from 3 + count)."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(count))
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                 b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count)]
+                + [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s >>" % page] * count
+                + extra)
+
+
+def path_bomb(folder: Path) -> Path:
+    """One page drawing 2,000,001 path operators (666,667 strokes of ``m l S``): 9 MB of content
+    stream in 18 KB on disk."""
+    content = _stream(b"1 1 m 2 2 l S\n" * 666_667)
+    path = folder / "path_bomb.pdf"
+    path.write_bytes(_pages(1, b"/Contents 4 0 R", [content]))
+    return path
+
+
+def form_bomb(folder: Path) -> Path:
+    """One page drawing a form of 1,000 path operators 1,000 times: a million operators that
+    are not in the page's own content stream."""
+    form = _stream(b"1 1 m 2 2 l S\n" * 333 + b"n", b" /Type /XObject /Subtype /Form "
+                   b"/BBox [0 0 10 10]")
+    content = _stream(b"/Fm0 Do\n" * 1000)
+    path = folder / "form_bomb.pdf"
+    path.write_bytes(_pages(1, b"/Resources << /XObject << /Fm0 4 0 R >> >> /Contents 5 0 R",
+                            [form, content]))
+    return path
+
+
+def content_bomb(folder: Path) -> Path:
+    """One page whose content stream inflates to 64 MiB of white space (64 KB on disk)."""
+    path = folder / "content_bomb.pdf"
+    path.write_bytes(_pages(1, b"/Contents 4 0 R", [_stream(b" " * (64 * 2**20))]))
+    return path
+
+
+def many_pages(folder: Path) -> Path:
+    """2,000 blank pages."""
+    path = folder / "many_pages.pdf"
+    path.write_bytes(_pages(2000, b"", []))
+    return path
+
+
+MAKERS += (path_bomb, form_bomb, content_bomb, many_pages)
+# -- end of PDFs --------------------------------------------------------------------------------
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ reads:
    through steps 3 and 4 like text lines and ``ReadResult.ocr`` is set. Tables on scanned pages are
    read as text lines, not grids.
 
+Before any page is laid out, :func:`pipeline.readers.pdf_check.check_pdf` refuses a PDF of too
+many pages or too much drawing work (the limits are there).
+
 ``Block.where`` is ``page=N`` (1-based; a paragraph that runs over a page break has the page it
 starts on, a table row the page it is on). ``metadata`` has ``pages``, ``ocr_pages`` (``"2,3"``)
 when OCR ran, and ``skipped_scanned_pages`` when scanned pages were skipped with ``ocr=False``.
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.readers import ReaderError, ReadResult
+from pipeline.readers.pdf_check import check_pdf
 from pipeline.readers.text import TextBuilder, clean_cell, heading_level, join_lines, needs_space
 
 # A page is "scanned" when it has fewer real glyphs than this (a stamped page number on a scan
@@ -581,8 +585,10 @@ def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
     """Read a PDF report into text, blocks in reading order and table grids.
 
     ``ocr=False`` skips scanned pages instead of running OCR on them (fast, for triage); if the
-    whole PDF is then without text, :class:`ReaderError` says it is a scan. Encrypted, damaged and
-    non-PDF files raise :class:`ReaderError` too.
+    whole PDF is then without text, :class:`ReaderError` says it is a scan. Too many pages or too
+    much drawing work are refused before any page is laid out
+    (:func:`~pipeline.readers.pdf_check.check_pdf`); encrypted, damaged and non-PDF files raise
+    :class:`ReaderError` too.
 
     >>> r = read_pdf("tests/fixtures/generated/report_text.pdf")   # doctest: +SKIP
     >>> r.blocks[0].where, r.ocr                                     # doctest: +SKIP
@@ -593,6 +599,7 @@ def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
     pages: list[_Page] = []
     skipped_scans: list[int] = []
     try:
+        check_pdf(pdf.doc, path.name)
         for page in pdf.pages:
             current = _Page(number=page.page_number, width=float(page.width),
                             height=float(page.height))
