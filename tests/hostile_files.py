@@ -69,7 +69,7 @@ def zip_bomb(folder: Path) -> Path:
 MAKERS = (merged_range_bomb, million_rows, entity_bomb, zip_bomb)
 
 
-# -- PDFs (issue 10): drawing work, pages ------------------------------------------------------
+# -- PDFs (issue 10): drawing work, pages, pages to OCR -----------------------------------------
 # Written as raw PDF bytes (no PDF writer is installed).
 
 
@@ -140,7 +140,19 @@ def many_pages(folder: Path) -> Path:
     return path
 
 
-MAKERS += (path_bomb, form_bomb, content_bomb, many_pages)
+def many_scanned_pages(folder: Path) -> Path:
+    """A scan of 100 pages, each page one image (the same 8 x 8 grey one: small on disk)."""
+    count = 100
+    image = _stream(bytes([128]) * 64, b" /Type /XObject /Subtype /Image /Width 8 /Height 8 "
+                    b"/ColorSpace /DeviceGray /BitsPerComponent 8", compress=False)
+    content = _stream(b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    page = b"/Resources << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R" % (3 + count, 4 + count)
+    path = folder / "many_scanned_pages.pdf"
+    path.write_bytes(_pages(count, page, [image, content]))
+    return path
+
+
+MAKERS += (path_bomb, form_bomb, content_bomb, many_pages, many_scanned_pages)
 # -- end of PDFs --------------------------------------------------------------------------------
 
 

@@ -28,7 +28,9 @@ reads:
 5. **Scanned pages** (no text layer, but an image or vector drawing) are rendered and read with
    RapidOCR (models ship inside ``rapidocr-onnxruntime``; nothing is downloaded); the OCR lines go
    through steps 3 and 4 like text lines and ``ReadResult.ocr`` is set. Tables on scanned pages are
-   read as text lines, not grids.
+   read as text lines, not grids. OCR takes about 4 s a page on one core, so a PDF with more
+   scanned pages than :data:`OCR_MAX_PAGES` is refused (before any OCR runs) instead of taking
+   hours.
 
 Before any page is laid out, :func:`pipeline.readers.pdf_check.check_pdf` refuses a PDF of too
 many pages or too much drawing work (the limits are there).
@@ -44,6 +46,7 @@ page is read as text lines.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -58,6 +61,11 @@ from pipeline.readers.text import TextBuilder, clean_cell, heading_level, join_l
 # A page is "scanned" when it has fewer real glyphs than this (a stamped page number on a scan
 # must not stop OCR) and something drawn on it.
 MIN_TEXT_CHARS = 5
+# Pages one PDF may have OCRed, unless the environment variable JIXIAO_OCR_MAX_PAGES says
+# otherwise: the longest reports have about 60 pages, which OCR reads in about 4 minutes on one
+# core (0.27 pages/s, bench/RESULTS.md); the 2,000-page scan of issue 10 would take two hours.
+OCR_MAX_PAGES = 60
+OCR_MAX_PAGES_VARIABLE = "JIXIAO_OCR_MAX_PAGES"
 # OCR input: RapidOCR shrinks images to 2000 px on the long side, so rendering larger only wastes
 # time; 200 dpi caps small pages.
 OCR_MAX_SIDE_PX = 2000
@@ -581,12 +589,29 @@ def _needs_ocr(page: Any) -> bool:
     return glyphs < MIN_TEXT_CHARS and bool(page.images or page.curves or page.rects)
 
 
-def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
+def ocr_page_cap() -> int:
+    """The most pages of one PDF that OCR reads: ``JIXIAO_OCR_MAX_PAGES`` when it is set, else
+    :data:`OCR_MAX_PAGES`. Raises ValueError when the variable is not a whole number.
+
+    >>> ocr_page_cap()   # JIXIAO_OCR_MAX_PAGES not set      # doctest: +SKIP
+    60
+    """
+    setting = os.environ.get(OCR_MAX_PAGES_VARIABLE, "").strip()
+    if not setting:
+        return OCR_MAX_PAGES
+    if not setting.isdigit():
+        raise ValueError(f"{OCR_MAX_PAGES_VARIABLE} must be a whole number of pages, not "
+                         f"{setting!r}")
+    return int(setting)
+
+
+def read_pdf(path: str | Path, ocr: bool = True, max_ocr_pages: int | None = None) -> ReadResult:
     """Read a PDF report into text, blocks in reading order and table grids.
 
     ``ocr=False`` skips scanned pages instead of running OCR on them (fast, for triage); if the
-    whole PDF is then without text, :class:`ReaderError` says it is a scan. Too many pages or too
-    much drawing work are refused before any page is laid out
+    whole PDF is then without text, :class:`ReaderError` says it is a scan. ``max_ocr_pages``
+    (default :func:`ocr_page_cap`) is the most pages OCR may read: a PDF with more is refused
+    (``limit="ocr_pages"``) before any OCR runs, once its pages have been looked at. Too many pages or too much drawing work are refused before that
     (:func:`~pipeline.readers.pdf_check.check_pdf`); encrypted, damaged and non-PDF files raise
     :class:`ReaderError` too.
 
@@ -595,28 +620,40 @@ def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
     ('page=1', False)
     """
     path = Path(path)
+    cap = ocr_page_cap() if max_ocr_pages is None else max_ocr_pages
     pdf = _open(path)
     pages: list[_Page] = []
     skipped_scans: list[int] = []
+    # OCR waits until every page has been looked at: a PDF over the cap is refused before it
+    to_ocr: list[tuple[_Page, Any]] = []
+    number = 1  # the page being read, for a message about damage
     try:
         check_pdf(pdf.doc, path.name)
         for page in pdf.pages:
-            current = _Page(number=page.page_number, width=float(page.width),
-                            height=float(page.height))
-            if _needs_ocr(page):
-                if not ocr:
-                    skipped_scans.append(page.page_number)
-                else:
-                    current.lines, current.ocr = _ocr_lines(page), True
-            else:
+            number = page.page_number
+            current = _Page(number=number, width=float(page.width), height=float(page.height))
+            if not _needs_ocr(page):
                 current.tables = _page_tables(page)
                 current.lines = _text_lines(page, [t.bbox for t in current.tables])
+            elif not ocr:
+                skipped_scans.append(number)
+            else:
+                to_ocr.append((current, page))
+                if len(to_ocr) > cap:
+                    raise ReaderError(
+                        f"{path.name} is refused: more than {cap} of its pages need OCR "
+                        f"({len(to_ocr)} by page {number}: scanned), over the limit of {cap} "
+                        f"({OCR_MAX_PAGES_VARIABLE}; OCR takes about 4 s a page)",
+                        limit="ocr_pages")
             pages.append(current)
             page.close()  # frees the page's parsed objects: long reports stay small in memory
+        for current, page in to_ocr:  # (rendering a page needs no parsed objects)
+            number = current.number
+            current.lines, current.ocr = _ocr_lines(page), True
     except ReaderError:
         raise
     except Exception as exc:  # pdfminer raises many types (KeyError, struct.error …) on damage
-        raise ReaderError(f"{path.name} could not be parsed at page {len(pages) + 1}, it looks "
+        raise ReaderError(f"{path.name} could not be parsed at page {number}, it looks "
                           f"damaged ({type(exc).__name__}: {exc})") from exc
     finally:
         pdf.close()
