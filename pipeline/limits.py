@@ -18,7 +18,7 @@ LIMITS: dict[str, str] = {
     "cells": "cells and rows of a sheet, and the area of one merged range",
     "pages": "pages of a PDF",
     "operators": "drawing operators and content bytes of a PDF",
-    "ocr_pages": "scanned pages of a PDF that OCR reads (JIXIAO_OCR_MAX_PAGES)",
+    "ocr_pages": "pages of a PDF that OCR reads, scanned or garbled (JIXIAO_OCR_MAX_PAGES)",
 }
 
 

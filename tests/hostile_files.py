@@ -6,6 +6,7 @@ Each maker takes a folder, writes one file and returns its path.
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 import zlib
@@ -69,8 +70,11 @@ def zip_bomb(folder: Path) -> Path:
 MAKERS = (merged_range_bomb, million_rows, entity_bomb, zip_bomb)
 
 
-# -- PDFs (issue 10): drawing work, pages, pages to OCR -----------------------------------------
-# Written as raw PDF bytes (no PDF writer is installed).
+# -- PDFs (issue 10): drawing work, pages, OCR pages, a text layer without Unicode maps ---------
+# Written as raw PDF bytes (no PDF writer is installed), except the garbled text layer, which is a
+# real page (a committed rendering) with its fonts' ToUnicode maps blanked out.
+
+_RENDERED_PDF = Path(__file__).parent / "fixtures" / "rendered" / "004_d31b608c1de2d819.pdf"
 
 
 def _pdf(objects: list[bytes]) -> bytes:
@@ -152,12 +156,35 @@ def many_scanned_pages(folder: Path) -> Path:
     return path
 
 
+def garbled_text_layer(folder: Path) -> Path:
+    """The first page of a rendered report with its fonts' ToUnicode maps removed: it still
+    shows Chinese text, but its text layer reads ``(cid:1)(cid:2)…`` (the way PDFs from some
+    printer drivers and typesetting systems come). The references are blanked out with spaces,
+    so every offset in the xref table stays right."""
+    import pypdfium2
+
+    source = pypdfium2.PdfDocument(str(_RENDERED_PDF))
+    first_page = pypdfium2.PdfDocument.new()
+    first_page.import_pages(source, [0])
+    buffer = io.BytesIO()
+    first_page.save(buffer)
+    first_page.close()
+    source.close()
+    data = re.sub(rb"/ToUnicode\s+\d+\s+\d+\s+R", lambda m: b" " * len(m.group()),
+                  buffer.getvalue())
+    path = folder / "garbled_text_layer.pdf"
+    path.write_bytes(data)
+    return path
+
+
+# refused files go with the others; a garbled text layer is read (by OCR), not refused
 MAKERS += (path_bomb, form_bomb, content_bomb, many_pages, many_scanned_pages)
+READ_BY_OCR = (garbled_text_layer,)
 # -- end of PDFs --------------------------------------------------------------------------------
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile")
     target.mkdir(parents=True, exist_ok=True)
-    for make in MAKERS:
+    for make in MAKERS + READ_BY_OCR:
         print(make(target))
