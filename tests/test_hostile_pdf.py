@@ -78,7 +78,7 @@ def test_pages_to_ocr_are_not_capped_when_ocr_is_off(hostile: dict[str, Path]) -
         read_pdf(hostile["many_scanned_pages"], ocr=False)
 
 
-@pytest.mark.parametrize("path", COMMITTED_PDFS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", COMMITTED_PDFS, ids=lambda p: str(p.relative_to(HERE)))
 def test_a_committed_pdf_passes_the_checks_in_milliseconds(path: Path) -> None:
     import pdfplumber
 
@@ -91,7 +91,8 @@ def test_a_committed_pdf_passes_the_checks_in_milliseconds(path: Path) -> None:
 
 # -- a text layer that does not read ----------------------------------------------------------
 
-# (glyphs of a page, whether it is garbled): from pdfminer on real and hostile pages
+# (a page's glyphs as pdfminer gives them, whether the page is garbled): real pages, the page of
+# garbled_text_layer.pdf, and the other ways a text layer comes out unreadable
 GLYPHS = [
     (list("收入预算：2024年度收入合计3402.07万元"), False),             # a report's text layer
     (list("（一）项目背景、内容。") + ["\uf0b7"], False),               # a Wingdings bullet (PUA)
