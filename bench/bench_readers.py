@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the format readers on one core: PDF text extraction and OCR in pages/second, docx in
-reports/second (reading + the whole extraction), over the committed renderings of the seeds.
+reports/second (reading + the whole extraction), over the committed renderings of the seeds; and
+the PDF size check made before any page is laid out (pipeline/readers/pdf_check.py), in ms a file.
 
     python3 dev.py bench                                # runs this after bench_extract.py
     .venv/bin/python bench/bench_readers.py --rounds 5 --ocr-pages 6
@@ -43,6 +44,26 @@ def bench_pdf_text(rounds: int) -> dict[str, float]:
     return {"pages": pages, "seconds": elapsed, "pages_per_s": pages / elapsed}
 
 
+def bench_pdf_check(rounds: int) -> dict[str, float]:
+    """Milliseconds of :func:`check_pdf` on each committed PDF (the best of ``rounds``: the check
+    runs on a file pdfplumber has just opened, as read_pdf runs it)."""
+    import pdfplumber
+
+    from pipeline.readers.pdf_check import check_pdf
+
+    ms: dict[str, float] = {}
+    for path in sorted(RENDERED.rglob("*.pdf")):
+        best = float("inf")
+        for _ in range(rounds + 1):  # the first round warms up the imports
+            with pdfplumber.open(path) as pdf:
+                t = time.perf_counter()
+                check_pdf(pdf.doc, path.name)
+                best = min(best, time.perf_counter() - t)
+        with pdfplumber.open(path) as pdf:
+            ms[f"{path.relative_to(RENDERED)} ({len(pdf.pages)} pages)"] = best * 1000
+    return ms
+
+
 def bench_ocr(max_pages: int) -> dict[str, float]:
     import pdfplumber
 
@@ -81,6 +102,9 @@ def main() -> None:
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    checks = bench_pdf_check(args.rounds)
+    print("pdf size check before parsing: " + ", ".join(f"{name} {ms:.1f} ms"
+                                                       for name, ms in checks.items()))
     r = bench_pdf_text(args.rounds)
     print(f"pdf text: {r['pages']} pages in {r['seconds']:.2f} s on one core = "
           f"{r['pages_per_s']:.1f} pages/s")

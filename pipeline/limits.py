@@ -18,7 +18,7 @@ LIMITS: dict[str, str] = {
     "cells": "cells and rows of a sheet, and the area of one merged range",
     "pages": "pages of a PDF",
     "operators": "drawing operators and content bytes of a PDF",
-    "ocr_pages": "scanned pages of a PDF that OCR reads",
+    "ocr_pages": "pages of a PDF that OCR reads, scanned or garbled (JIXIAO_OCR_MAX_PAGES)",
     "figures": "percent and yuan signs in one text (a report prints hundreds, not tens of thousands)",
 }
 

@@ -25,14 +25,22 @@ reads:
    wide, or the line starts with a section marker (``一、``, ``（二）``). Margins are measured
    per paper format (portrait text pages, landscape 自评表 pages). A paragraph continues across a
    page break.
-5. **Scanned pages** (no text layer, but an image or vector drawing) are rendered and read with
-   RapidOCR (models ship inside ``rapidocr-onnxruntime``; nothing is downloaded); the OCR lines go
-   through steps 3 and 4 like text lines and ``ReadResult.ocr`` is set. Tables on scanned pages are
-   read as text lines, not grids.
+5. **Scanned pages** (no text layer, but an image or vector drawing) and **garbled pages** (a
+   text layer that does not read: fonts without a Unicode map, see :func:`garbled_share`) are
+   rendered and read with RapidOCR (models ship inside ``rapidocr-onnxruntime``; nothing is
+   downloaded); the OCR lines go through steps 3 and 4 like text lines and ``ReadResult.ocr`` is
+   set. Tables on these pages are read as text lines, not grids. OCR takes about 4 s a page on
+   one core, so a PDF with more such pages than :data:`OCR_MAX_PAGES` is refused (before any OCR
+   runs) instead of taking hours.
+
+Before any page is laid out, :func:`pipeline.readers.pdf_check.check_pdf` refuses a PDF of too
+many pages or too much drawing work (the limits are there).
 
 ``Block.where`` is ``page=N`` (1-based; a paragraph that runs over a page break has the page it
 starts on, a table row the page it is on). ``metadata`` has ``pages``, ``ocr_pages`` (``"2,3"``)
-when OCR ran, and ``skipped_scanned_pages`` when scanned pages were skipped with ``ocr=False``.
+when OCR ran, ``garbled_pages`` when some pages' text layer did not read (they are OCRed, or
+skipped with ``ocr=False``), and ``skipped_scanned_pages`` when scanned pages were skipped with
+``ocr=False``.
 
 Known limits: a vertically merged cell whose text runs on to the next page leaves that rest in the
 next page's first row; tables without ruling lines are read as text lines; a table on a scanned
@@ -41,6 +49,7 @@ page is read as text lines.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -49,11 +58,22 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.readers import ReaderError, ReadResult
+from pipeline.readers.pdf_check import check_pdf
 from pipeline.readers.text import TextBuilder, clean_cell, heading_level, join_lines, needs_space
 
 # A page is "scanned" when it has fewer real glyphs than this (a stamped page number on a scan
 # must not stop OCR) and something drawn on it.
 MIN_TEXT_CHARS = 5
+# A page's text layer is garbled when at least this share of its glyphs do not read (see
+# garbled_share): a Chinese report's page has none of them, one with a symbol font's bullets a
+# few per cent, a page whose CJK font has no Unicode map over half (digits and Latin text may
+# still read).
+GARBLED_SHARE = 0.3
+# Pages one PDF may have OCRed, unless the environment variable JIXIAO_OCR_MAX_PAGES says
+# otherwise: the longest reports have about 60 pages, which OCR reads in about 4 minutes on one
+# core (0.27 pages/s, bench/RESULTS.md); the 2,000-page scan of issue 10 would take two hours.
+OCR_MAX_PAGES = 60
+OCR_MAX_PAGES_VARIABLE = "JIXIAO_OCR_MAX_PAGES"
 # OCR input: RapidOCR shrinks images to 2000 px on the long side, so rendering larger only wastes
 # time; 200 dpi caps small pages.
 OCR_MAX_SIDE_PX = 2000
@@ -385,8 +405,9 @@ def _ocr_engine() -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:  # pragma: no cover - an install problem, reported plainly
-        raise ReaderError("this PDF has scanned pages and OCR needs rapidocr-onnxruntime, which "
-                          f"is not installed ({exc})") from exc
+        raise ReaderError("this PDF has pages only OCR reads (scanned, or text without a Unicode "
+                          f"map) and OCR needs rapidocr-onnxruntime, which is not installed "
+                          f"({exc})") from exc
     return RapidOCR()
 
 
@@ -571,50 +592,122 @@ def _open(path: Path) -> Any:
         raise ReaderError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
 
 
-def _needs_ocr(page: Any) -> bool:
-    """A page with (almost) no glyphs but an image or vector drawing on it is a scan."""
-    glyphs = sum(1 for ch in page.chars if ch["text"].strip())
-    return glyphs < MIN_TEXT_CHARS and bool(page.images or page.curves or page.rects)
+# Glyphs that do not read as text: pdfminer's stand-in for a glyph of a font without a Unicode
+# map, "(cid:12)"; private-use characters (what some fonts map their glyphs to); C0 and C1
+# controls and the replacement character; and Latin-1 letters (À to ÿ, but × and ÷), where GBK
+# bytes of Chinese text read through a Latin encoding land, and which Chinese reports never use.
+_UNREADABLE_GLYPH = re.compile(r"""^(?:
+      \(cid:\d+\)                                         # (cid:12): no Unicode map
+    | [\ue000-\uf8ff\U000f0000-\U0010ffff]                 # private use areas
+    | [\x00-\x1f\x7f-\x9f\ufffd]                           # controls, replacement character
+    | [\xc0-\xd6\xd8-\xf6\xf8-\xff]                        # Latin-1 letters (mojibake of GBK)
+    )$""", re.VERBOSE)
 
 
-def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
+def garbled_share(glyphs: list[str]) -> float:
+    """The share of a page's glyphs (the text of each, white space left out) that do not read
+    as text: ``(cid:N)``, private-use characters, controls, Latin-1 letters (see
+    ``_UNREADABLE_GLYPH``). A page at :data:`GARBLED_SHARE` or more is read by OCR instead.
+
+    >>> garbled_share(["(cid:1)", "(cid:2)", "1", "0"]), garbled_share(list("收入合计3402.07万元"))
+    (0.5, 0.0)
+    >>> garbled_share(list("¸ß¶È²ÆÕþ")) >= GARBLED_SHARE   # 高度财政 (GBK) read as Latin-1
+    True
+    """
+    if not glyphs:
+        return 0.0
+    return sum(1 for glyph in glyphs if _UNREADABLE_GLYPH.match(glyph)) / len(glyphs)
+
+
+def _needs_ocr(page: Any) -> str | None:
+    """Why a page is to be read by OCR: ``"scanned"`` (almost no glyphs, but an image or a vector
+    drawing), ``"garbled"`` (its text layer does not read, :func:`garbled_share`), or None."""
+    glyphs = [ch["text"] for ch in page.chars if ch["text"].strip()]
+    if len(glyphs) < MIN_TEXT_CHARS:
+        return "scanned" if page.images or page.curves or page.rects else None
+    return "garbled" if garbled_share(glyphs) >= GARBLED_SHARE else None
+
+
+def ocr_page_cap() -> int:
+    """The most pages of one PDF that OCR reads: ``JIXIAO_OCR_MAX_PAGES`` when it is set, else
+    :data:`OCR_MAX_PAGES`. Raises ValueError when the variable is not a whole number.
+
+    >>> ocr_page_cap()   # JIXIAO_OCR_MAX_PAGES not set      # doctest: +SKIP
+    60
+    """
+    setting = os.environ.get(OCR_MAX_PAGES_VARIABLE, "").strip()
+    if not setting:
+        return OCR_MAX_PAGES
+    if not setting.isdigit():
+        raise ValueError(f"{OCR_MAX_PAGES_VARIABLE} must be a whole number of pages, not "
+                         f"{setting!r}")
+    return int(setting)
+
+
+def read_pdf(path: str | Path, ocr: bool = True, max_ocr_pages: int | None = None) -> ReadResult:
     """Read a PDF report into text, blocks in reading order and table grids.
 
-    ``ocr=False`` skips scanned pages instead of running OCR on them (fast, for triage); if the
-    whole PDF is then without text, :class:`ReaderError` says it is a scan. Encrypted, damaged and
-    non-PDF files raise :class:`ReaderError` too.
+    ``ocr=False`` skips the pages only OCR reads (scanned or garbled) instead of running OCR on
+    them (fast, for triage); if the whole PDF is then without text, :class:`ReaderError` says
+    so. ``max_ocr_pages`` (default :func:`ocr_page_cap`) is the most pages OCR may read: a PDF
+    with more is refused (``limit="ocr_pages"``) before any OCR runs, once its pages have been
+    looked at. Too many pages or too much drawing work are refused before that
+    (:func:`~pipeline.readers.pdf_check.check_pdf`); encrypted, damaged and non-PDF files raise
+    :class:`ReaderError` too.
 
     >>> r = read_pdf("tests/fixtures/generated/report_text.pdf")   # doctest: +SKIP
     >>> r.blocks[0].where, r.ocr                                     # doctest: +SKIP
     ('page=1', False)
     """
     path = Path(path)
+    cap = ocr_page_cap() if max_ocr_pages is None else max_ocr_pages
     pdf = _open(path)
     pages: list[_Page] = []
     skipped_scans: list[int] = []
+    garbled: list[int] = []
+    # OCR waits until every page has been looked at: a PDF over the cap is refused before it
+    to_ocr: list[tuple[_Page, Any]] = []
+    number = 1  # the page being read, for a message about damage
     try:
+        check_pdf(pdf.doc, path.name)
         for page in pdf.pages:
-            current = _Page(number=page.page_number, width=float(page.width),
-                            height=float(page.height))
-            if _needs_ocr(page):
-                if not ocr:
-                    skipped_scans.append(page.page_number)
-                else:
-                    current.lines, current.ocr = _ocr_lines(page), True
-            else:
+            number = page.page_number
+            current = _Page(number=number, width=float(page.width), height=float(page.height))
+            reason = _needs_ocr(page)
+            if reason == "garbled":
+                garbled.append(number)
+            if reason is None:
                 current.tables = _page_tables(page)
                 current.lines = _text_lines(page, [t.bbox for t in current.tables])
+            elif not ocr:
+                if reason == "scanned":
+                    skipped_scans.append(number)
+            else:
+                to_ocr.append((current, page))
+                if len(to_ocr) > cap:
+                    raise ReaderError(
+                        f"{path.name} is refused: more than {cap} of its pages need OCR "
+                        f"({len(to_ocr)} by page {number}: scanned, or text without a Unicode "
+                        f"map), over the limit of {cap} ({OCR_MAX_PAGES_VARIABLE}; OCR takes "
+                        f"about 4 s a page)", limit="ocr_pages")
             pages.append(current)
             page.close()  # frees the page's parsed objects: long reports stay small in memory
+        for current, page in to_ocr:  # (rendering a page needs no parsed objects)
+            number = current.number
+            current.lines, current.ocr = _ocr_lines(page), True
     except ReaderError:
         raise
     except Exception as exc:  # pdfminer raises many types (KeyError, struct.error …) on damage
-        raise ReaderError(f"{path.name} could not be parsed at page {len(pages) + 1}, it looks "
+        raise ReaderError(f"{path.name} could not be parsed at page {number}, it looks "
                           f"damaged ({type(exc).__name__}: {exc})") from exc
     finally:
         pdf.close()
 
     if not any(p.lines or p.tables for p in pages):
+        if garbled and not ocr:
+            where = f"page{'s' if len(garbled) > 1 else ''} {','.join(map(str, garbled))}"
+            raise ReaderError(f"{path.name} has no text layer that reads (fonts without a Unicode "
+                              f"map on {where}) and OCR is disabled; read it with ocr=True")
         if skipped_scans:
             raise ReaderError(f"{path.name} has no text layer (a scan) and OCR is disabled; "
                               f"read it with ocr=True")
@@ -622,10 +715,10 @@ def read_pdf(path: str | Path, ocr: bool = True) -> ReadResult:
                           f"{', even after OCR' if any(p.ocr for p in pages) else ''})")
 
     _drop_running_lines(pages)
-    return _assemble(pages, skipped_scans)
+    return _assemble(pages, skipped_scans, garbled)
 
 
-def _assemble(pages: list[_Page], skipped_scans: list[int]) -> ReadResult:
+def _assemble(pages: list[_Page], skipped_scans: list[int], garbled: list[int]) -> ReadResult:
     """Lay out paragraphs and tables of all pages, in reading order, into a :class:`ReadResult`."""
     # Margins: the pages of a text PDF of one paper format share one geometry, and a page of
     # short paragraphs alone would put its "right margin" mid-line, so text pages use the metrics
@@ -718,6 +811,8 @@ def _assemble(pages: list[_Page], skipped_scans: list[int]) -> ReadResult:
     ocr_pages = [str(p.number) for p in pages if p.ocr]
     if ocr_pages:
         metadata["ocr_pages"] = ",".join(ocr_pages)
+    if garbled:
+        metadata["garbled_pages"] = ",".join(map(str, garbled))
     if skipped_scans:
         metadata["skipped_scanned_pages"] = ",".join(map(str, skipped_scans))
     return builder.result(metadata, ocr=bool(ocr_pages))
