@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_run import MIB, measure, prefect_env  # noqa: E402
+from pipeline.paths import source_name  # noqa: E402
 from tests import hostile_files  # noqa: E402
 
 SEEDS = ROOT / "tests" / "data" / "seeds"
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {Path(source).name:32} {stage:8} {limit or '-':10} {message[:110]}")
     failed = {Path(e[0]).name for e in errors}
     problems += [f"no errors row for {name}" for name in hostile if name not in failed]
-    problems += [f"{seed.name} was not read" for seed in seeds if str(seed) not in read]
+    problems += [f"{source_name(seed)} was not read" for seed in seeds if source_name(seed) not in read]
     if m.peak_pss_mib * MIB > BOUND_BYTES:
         problems.append(f"peak PSS {m.peak_pss_mib:.0f} MiB is over 1.5 GB")
     if m.returncode != 1:
