@@ -113,3 +113,28 @@ def test_the_command_line_defaults_are_the_bounds_defaults() -> None:
     from pipeline import cli
 
     assert (cli.DEFAULT_FILE_TIMEOUT, cli.DEFAULT_FILE_MEMORY) == (Bounds().seconds, Bounds().memory_mb)
+
+
+def test_jixiao_run_on_dask_workers_stops_a_file_at_its_limit(slow: Path, tmp_path: Path) -> None:
+    """The workers are forked inside a Dask worker process (a daemon of the nanny, with threads
+    of its own): the bound holds there too, and the rest of the batch is in the dataset."""
+    import duckdb
+
+    from tests.test_run import JIXIAO, env_for
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt")):
+        (raw / seed.name).write_bytes(seed.read_bytes())
+    (raw / slow.name).write_bytes(slow.read_bytes())
+    out = tmp_path / "out"
+    done = subprocess.run([str(JIXIAO), "run", str(raw), "--out", str(out), "--workers", "1",
+                           "--file-timeout", "1", "-q"], capture_output=True, text=True,
+                          env=env_for(tmp_path), timeout=600)
+    assert done.returncode == 1, done.stderr[-2000:]
+    con = duckdb.connect(str(out / "jixiao.duckdb"), read_only=True)
+    errors = con.execute("SELECT source, stage, exceeded_limit FROM errors").fetchall()
+    reports = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    con.close()
+    assert [(Path(s).name, limit) for s, _, limit in errors] == [(slow.name, "time")]
+    assert reports == len(list(SEEDS.glob("*.txt")))
