@@ -67,7 +67,7 @@ def headroom(path: Path) -> tuple[float, float, str | None]:
     """(peak MiB added, seconds, error message) of reading ``path`` in a fresh worker."""
     with Sandbox(Bounds(seconds=None, memory_mb=10**6)) as box:
         box.process(RENDERED.parent.parent / "data" / "seeds" / "000_d3cc648647006a27.txt")
-        child = process_tree(os.getpid())[1]
+        child = box.pid
         base = resident_bytes(process_tree(child))
         peak = [0]
         done = threading.Event()

@@ -118,6 +118,11 @@ class Sandbox:
         self._conn: Connection | None = None
         self._born = 0  # the child's resident memory when it was forked
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None when none is running)."""
+        return self._pid
+
     def __enter__(self) -> "Sandbox":
         return self
 
@@ -187,8 +192,12 @@ class Sandbox:
         self._kill()
 
     def _ready(self) -> Connection:
-        """The connection to a live child, forked now if there is none or if it has kept more
-        than the memory limit from earlier files."""
+        """The connection to a live child, forked now if there is none (or it ended between
+        files: something killed it) or if it has kept more than the memory limit from earlier
+        files."""
+        if self._conn is not None and os.waitpid(self._pid, os.WNOHANG)[0]:
+            self._conn.close()
+            self._pid = self._conn = None
         if self._conn is not None and self.bounds.memory_mb is not None and \
                 resident_bytes([self._pid]) - self._born > self.bounds.memory_mb * _MIB:
             self.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.batch import process_chunk, process_file, warm
-from pipeline.bounded import NO_BOUNDS, Bounds, Sandbox, process_tree, supported
+from pipeline.bounded import NO_BOUNDS, Bounds, Sandbox, supported
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.skipif(not supported(), reason="bounded workers need fork and /proc")
@@ -74,11 +74,10 @@ def test_a_file_within_its_limits_gives_what_it_gives_unbounded(slow: Path) -> N
 def test_a_worker_that_dies_is_an_errors_row_saying_how(slow: Path) -> None:
     def crash_the_worker() -> None:
         time.sleep(0.3)
-        for pid in process_tree(os.getpid())[1:]:
-            os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer does
+        os.kill(box.pid, signal.SIGKILL)  # as the out-of-memory killer does
 
     with Sandbox(Bounds(seconds=30)) as box:
-        box.process(_seed())  # the worker exists: the thread finds it
+        box.process(_seed())  # the worker exists: the thread kills it
         killer = threading.Thread(target=crash_the_worker)
         killer.start()
         died = box.process(slow)
@@ -87,6 +86,15 @@ def test_a_worker_that_dies_is_an_errors_row_saying_how(slow: Path) -> None:
     assert died.error is not None and died.error["exceeded_limit"] is None
     assert "the worker reading this file died while" in died.error["message"]
     assert "killed by SIGKILL" in died.error["message"]
+    assert after.error is None
+
+
+def test_a_worker_killed_between_files_is_replaced_without_a_failure() -> None:
+    with Sandbox(Bounds()) as box:
+        box.process(_seed())
+        os.kill(box.pid, signal.SIGKILL)
+        time.sleep(0.2)
+        after = box.process(_seed())
     assert after.error is None
 
 
