@@ -17,6 +17,12 @@ DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/processed"
 
 
+class DatasetNotWritten(click.ClickException):
+    """The dataset could not be written: ``jixiao run`` exits 3 (1 means files failed)."""
+
+    exit_code = 3
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jixiao")
 def main() -> None:
@@ -62,11 +68,21 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     Re-running replaces a report's rows; reports from earlier runs are kept.
 
     \b
+    One writer at a time: a second run on the same OUT stops at once, naming
+    the process that writes (the Parquet files can be read meanwhile, the
+    database once the run ends). OUT is checked before anything is read (writable, room for a
+    new Parquet export). The Parquet files are replaced all at once, after they
+    are checked against the database: a run that is killed, or fills the disk,
+    leaves the previous ones.
+
+    \b
     Prefect: reports to PREFECT_API_URL when it is set (a long-lived server:
     `jixiao server`), else to a temporary local server for the run.
 
     Exit status: 0 when every file was read, 1 when any failed (the errors table
-    says why), 2 for bad arguments (a path that does not exist).
+    says why), 2 for bad arguments (a path that does not exist), 3 when the
+    dataset could not be written (OUT not writable, a full disk, another run
+    writing it): what earlier runs and chunks wrote is kept.
     """
     # Arrow's own allocator keeps what it freed; the system's gives it back (flat memory per chunk)
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
@@ -79,7 +95,7 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     try:  # a dataset that cannot be written fails now, not after the extraction
         Store(out_dir).close()
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise DatasetNotWritten(str(exc)) from exc
     _quiet_prefect()
     import flows
 
@@ -96,6 +112,8 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
             with flows.session(workers=workers, address=address, in_process=in_process) as runner:
                 ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
                                         chunk_size=chunk_size, progress=not quiet)
+        except StoreError as exc:  # a full disk, or a run that took the lock after our check
+            raise DatasetNotWritten(str(exc)) from exc
         except BaseException as exc:
             stopped_by = stops.received() or _termination_signal(exc)
             if stopped_by is None:
