@@ -1,12 +1,13 @@
 """The store whole (issue 10): whatever stops a writer, the dataset folder holds a whole dataset.
 
-A writer (``tests/store_writer.py``: the flow's store calls in a process of its own, or a real
-``jixiao run``) is killed at every point, fills its disk, meets a second writer or a read-only
-folder. Each time the dataset is whole (:func:`whole`): the database opens and every report in it
-has its text, its kept source and only rows of its own; the Parquet files are one version, the
-previous one or the database's, never some of each; a run again completes it and reads only what
-is missing; a failure exits non-zero saying why. Small disks are tmpfs mounts in a user namespace
-of their own (``unshare -rm``), where root can also remount a folder read-only.
+The writer (``tests/store_writer.py``: the flow's calls on the store, in a process of its own) is
+killed at every one of its operations and at moments nobody chose, and its disk fills up at
+chosen points; ``jixiao run`` meets another writer, a read-only folder and a full disk. Each time
+the dataset is whole (:func:`whole`): the database opens and every report in it has its text, its
+kept source and only rows of its own; the Parquet files are one version, the previous one or the
+database's, never some of each; a run again completes it and reads only what is missing; a
+failure exits non-zero saying why. Small disks are tmpfs mounts in a user namespace of their own
+(``unshare -rm``), where root can also remount a folder read-only.
 """
 from __future__ import annotations
 
@@ -121,9 +122,12 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     extracted = []
     for batch in chunks([source_name(f) for f in files], 2):
         chunk = process_chunk(batch)
-        rows = [{"source": source, "sha256": file_digest(source)[0], "size": file_digest(source)[1],
-                 "pipeline_version": version, "report_id": report_id,
-                 "status": "ok" if report_id else "failed"} for source, report_id in chunk.outcomes]
+        rows = []  # as flows._file_rows makes them
+        for source, report_id in chunk.outcomes:
+            sha256, size = file_digest(source)
+            rows.append({"source": source, "sha256": sha256, "size": size,
+                         "pipeline_version": version, "report_id": report_id,
+                         "status": "ok" if report_id else "failed"})
         extracted.append((chunk, rows))
     (tmp / "chunks.pkl").write_bytes(pickle.dumps(extracted))
     paths = {"raw": raw, "chunks": tmp / "chunks.pkl", "base": tmp / "base",
@@ -218,7 +222,7 @@ def test_a_writer_killed_then_run_again_reads_only_what_is_missing(
 
 
 def test_kills_at_any_moment_leave_the_dataset_whole(work: dict[str, Path], tmp_path: Path) -> None:
-    """Kills that land wherever they land, in DuckDB's commits and Parquet writes too."""
+    """Kills at moments nobody chose: wherever they land (in a commit, a Parquet write …)."""
     versions = [parquet_counts(work["base"]), parquet_counts(work["reference"])]
     for delay in (2.0, 4.0):
         out = copy_of(work["base"], tmp_path, f"after-{delay}")
@@ -381,6 +385,8 @@ def test_a_run_whose_store_fails_exits_3_with_the_reason(tmp_path: Path, monkeyp
 @pytest.mark.parametrize("disk", ["read-only", "full"])
 def test_a_folder_that_cannot_be_written_fails_before_anything_is_read(
         work: dict[str, Path], tmp_path: Path, disk: str) -> None:
+    """A read-only disk, or one with 1 MiB free: ``jixiao run`` exits 3 with the reason within
+    seconds, before Prefect starts and any file is read, and the dataset is as it was."""
     results = tmp_path / "results"
     results.mkdir()
     make = {"read-only": 'mount -o remount,ro "$DISK"',
@@ -425,6 +431,8 @@ def test_an_out_that_is_a_file_or_under_one_is_refused(tmp_path: Path) -> None:
 @needs_namespace
 def test_an_upgrade_that_runs_out_of_space_keeps_the_old_database(work: dict[str, Path],
                                                                   tmp_path: Path) -> None:
+    """A database of a jixiao from before the store is rebuilt beside itself: on a disk too small
+    for both, the old file stays as it was, nothing is left beside it, and with room it upgrades."""
     legacy = tmp_path / "legacy"
     legacy.mkdir()
     for table in SCHEMAS:  # the layout before the store: plain Parquet files, and DuckDB 2's file
