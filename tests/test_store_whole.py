@@ -224,7 +224,7 @@ def test_a_writer_killed_then_run_again_reads_only_what_is_missing(
 def test_kills_at_any_moment_leave_the_dataset_whole(work: dict[str, Path], tmp_path: Path) -> None:
     """Kills at moments nobody chose: wherever they land (in a commit, a Parquet write …)."""
     versions = [parquet_counts(work["base"]), parquet_counts(work["reference"])]
-    for delay in (2.0, 4.0):
+    for delay in (1.2, 3.0):  # in the chunks' writes or in the export, as the machine goes
         out = copy_of(work["base"], tmp_path, f"after-{delay}")
         proc = subprocess.Popen([sys.executable, "-m", "tests.store_writer", str(out),
                                  str(work["chunks"])], cwd=ROOT, stdout=subprocess.DEVNULL,
