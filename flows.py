@@ -140,7 +140,7 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
             failures.extend(chunk.errors)
         if discover_errors:
             store.write({}, discover_errors, [])
-        if todo or discover_errors or not (Path(out) / "reports.parquet").exists():
+        if store.needs_export:  # this run wrote, or an earlier one was stopped before exporting
             store.link_scoring_forms()
             store.export()
         counts = store.counts()

@@ -43,6 +43,12 @@ def _bounds(file_timeout: float, file_memory: int):
     return Bounds(seconds=file_timeout or None, memory_mb=file_memory or None)
 
 
+class DatasetNotWritten(click.ClickException):
+    """The dataset could not be written: ``jixiao run`` exits 3 (1 means files failed)."""
+
+    exit_code = 3
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jixiao")
 def main() -> None:
@@ -95,11 +101,21 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     batch at most those, and becomes an errors row saying which limit it hit.
 
     \b
+    One writer at a time: a second run on the same OUT stops at once, naming
+    the process that writes (the Parquet files can be read meanwhile, the
+    database once the run ends). OUT is checked before anything is read (writable, room for a
+    new Parquet export). The Parquet files are replaced all at once, after they
+    are checked against the database: a run that is killed, or fills the disk,
+    leaves the previous ones.
+
+    \b
     Prefect: reports to PREFECT_API_URL when it is set (a long-lived server:
     `jixiao server`), else to a temporary local server for the run.
 
     Exit status: 0 when every file was read, 1 when any failed (the errors table
-    says why), 2 for bad arguments (a path that does not exist).
+    says why), 2 for bad arguments (a path that does not exist), 3 when the
+    dataset could not be written (OUT not writable, a full disk, another run
+    writing it): what earlier runs and chunks wrote is kept.
     """
     # Arrow's own allocator keeps what it freed; the system's gives it back (flat memory per chunk)
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
@@ -112,7 +128,7 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     try:  # a dataset that cannot be written fails now, not after the extraction
         Store(out_dir).close()
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise DatasetNotWritten(str(exc)) from exc
     _quiet_prefect()
     import flows
 
@@ -130,6 +146,8 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
                 ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
                                         chunk_size=chunk_size, progress=not quiet,
                                         bounds=_bounds(file_timeout, file_memory))
+        except StoreError as exc:  # a full disk, or a run that took the lock after our check
+            raise DatasetNotWritten(str(exc)) from exc
         except BaseException as exc:
             stopped_by = stops.received() or _termination_signal(exc)
             if stopped_by is None:

@@ -4,7 +4,19 @@
 written in one transaction (:meth:`Store.write`), so a run that is killed keeps every chunk it
 committed, the tables always agree with each other, and the next run only does what is missing
 (the ``files`` table records each file's content hash and the pipeline version that read it). At
-the end of a run :meth:`Store.export` writes one Parquet file per table, each replaced atomically.
+the end of a run :meth:`Store.export` writes one Parquet file per table, as a new version that is
+checked against the database and then replaces the previous one in a single rename.
+
+The dataset stays whole whatever stops a writer:
+
+- one writer at a time: a :class:`Store` holds the folder's lock (``.jixiao.lock``) while it is
+  open, and a second one is refused at once, naming the process that writes;
+- the folder is checked before anything is read: writable, and room for a new export beside the
+  current one;
+- a kill keeps what was committed (DuckDB's WAL) and the previous Parquet version; the next run
+  exports again (``.jixiao.export-pending`` marks a database the Parquet files are behind);
+- a full disk or any failure of the database or the export is a :class:`StoreError`, with the
+  previous Parquet version and every committed chunk kept.
 
 Rows are keyed by ``report_id`` (a hash of the report's decoded text):
 
@@ -24,9 +36,12 @@ release before it (1.5) both open.
 """
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import shutil
 import stat
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -108,6 +123,14 @@ def matrix_schema() -> dict[str, str]:
 # rows of files, which move to another report when it is merged into that one
 REPORT_TABLES = [t for t in SCHEMAS if "report_id" in SCHEMAS[t] and t not in ("files", "sources")]
 DATABASE = "jixiao.duckdb"
+# In the dataset folder: the writers' lock (it holds the pid of the writer), the Parquet versions
+# with the link to the current one, and a mark that the database has changes the Parquet lacks
+LOCK = ".jixiao.lock"
+EXPORTS = ".jixiao.parquet"
+CURRENT = "current"
+PENDING = ".jixiao.export-pending"
+# free space a write needs beyond the size of the current Parquet export
+MIN_FREE = 16 * 2**20
 STORAGE_VERSION = "v1.5.0"
 # the newest storage version number (in the file header) that DuckDB 1.5 reads; 2.0 writes 69
 NEWEST_READABLE_BY_1_5 = 68
@@ -118,6 +141,89 @@ _SQL_TYPES = {S: "VARCHAR", I: "BIGINT", F: "DOUBLE", B: "BOOLEAN"}
 
 class StoreError(RuntimeError):
     """The dataset folder cannot be opened or written (a reason a person can act on)."""
+
+
+_HELD: set[int] = set()  # the file descriptors of the folder locks this process holds
+
+
+def _lock_folder(out: Path) -> int:
+    """Take the writers' lock of the dataset folder ``out``, or raise :class:`StoreError` at once
+    when another process holds it; returns the lock file's descriptor (for :func:`_unlock_folder`).
+
+    The lock is ``flock`` on ``out/.jixiao.lock``: the kernel lets go of it when the process ends,
+    however it ends, so a killed run never leaves the folder locked. Readers do not take it.
+    """
+    try:
+        fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise StoreError(f"cannot write in the dataset folder {out}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise StoreError(f"the dataset folder {out} is being written by another jixiao run"
+                         + (f" (process {holder})" if holder else "") + ": one writer at a time; "
+                         "wait for it to finish, or write to another --out") from None
+    _HELD.add(fd)
+    with suppress(OSError):  # only for the message above: a full disk is refused after this
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _unlock_folder(fd: int) -> None:
+    _HELD.discard(fd)
+    os.close(fd)
+
+
+def _drop_inherited_locks() -> None:
+    """In a child forked from a writer: close its copies of the lock files, so that the lock goes
+    when the writer ends, not when the last of its children does."""
+    for fd in _HELD:
+        with suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a write failed, in a line: a full disk said plainly (DuckDB buries it in JSON)."""
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+        return "the disk is full (No space left on device)"
+    return str(exc)
+
+
+def _current_version(exports: Path) -> str | None:
+    """The name of the Parquet version ``exports/current`` points to (None: no export yet)."""
+    try:
+        return os.readlink(exports / CURRENT)
+    except OSError:
+        return None
+
+
+def _replace_with_link(target: str, link: Path) -> None:
+    """Make ``link`` a symbolic link to ``target`` in one rename: a reader finds the old or the new."""
+    new = link.with_name(f".{link.name}.new")
+    new.unlink(missing_ok=True)
+    os.symlink(target, new)
+    os.replace(new, link)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Put a folder's entries (new files, renames) on disk."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def frame(table: str, rows: Iterable[dict[str, Any]]):
@@ -216,17 +322,30 @@ class Store:
     """
 
     def __init__(self, out_dir: str | Path):
-        import duckdb
-
         self.out = Path(out_dir)
+        self.path = self.out / DATABASE
+        self.con: Any = None
+        self._pending = False
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the dataset folder {self.out}: {exc.strerror}") from exc
         if not os.access(self.out, os.W_OK):
-            raise StoreError(f"the dataset folder {self.out} is not writable")
-        self.path = self.out / DATABASE
-        self._upgrade_legacy()
+            raise StoreError(f"the dataset folder {self.out} is not writable (a read-only disk, or "
+                             "no permission to write there)")
+        self._lock: int | None = _lock_folder(self.out)
+        try:
+            self._check_space()
+            self._upgrade_legacy()
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        """Open the database and give every table today's columns."""
+        import duckdb
+
         # DuckDB keeps what it wrote in its buffer pool (up to 80 % of RAM by default): bound it,
         # so the writer's memory does not grow with the dataset
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 1,
@@ -235,12 +354,20 @@ class Store:
             self.con.execute(f"ATTACH {_literal(self.path)} AS store "
                              f"(STORAGE_VERSION '{STORAGE_VERSION}')")
         except duckdb.IOException as exc:
-            self.con.close()
-            if "lock" in str(exc).lower():
-                raise StoreError(f"{self.path} is in use by another jixiao run or program: "
-                                 "wait for it to finish (one writer at a time)") from exc
-            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+            if "lock" in str(exc).lower():  # not a writer (they take the folder's lock first)
+                raise StoreError(f"{self.path} is open in another program (a jixiao sql query, a "
+                                 "notebook …): close it and run again") from exc
+            raise StoreError(f"cannot open {self.path}: {_reason(exc)}") from exc
+        try:
+            self._migrate()
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot update the tables of {self.path}: {_reason(exc)}") from exc
+
+    def _migrate(self) -> None:
+        """Create the tables that are missing, add new columns, drop renamed ones: all of it or,
+        when stopped, none."""
         self.con.execute("USE store")
+        self.con.execute("BEGIN TRANSACTION")
         existing = {r[0] for r in self.con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'").fetchall()}
         for table, schema in SCHEMAS.items():
@@ -256,6 +383,19 @@ class Store:
                 self.con.execute(f"ALTER TABLE {table} DROP COLUMN {_quote(col)}")
         if "sources" not in existing:
             self._list_sources_of_earlier_reports()
+        self.con.execute("COMMIT")
+
+    def _check_space(self) -> None:
+        """Refuse a disk without room for a new Parquet export beside the current one (and
+        ``MIN_FREE`` more): better now than after the extraction."""
+        disk = os.statvfs(self.out)
+        free = disk.f_bavail * disk.f_frsize
+        needed = MIN_FREE + sum(path.stat().st_size for path in self._table_files() if path.exists())
+        if free < needed:
+            raise StoreError(f"the disk of {self.out} has {free / 2**20:.1f} MiB free; the dataset "
+                             f"needs at least {needed / 2**20:.1f} MiB to be written (its next "
+                             "Parquet export is written beside the current one): free some space, "
+                             "or choose another --out")
 
     def _list_sources_of_earlier_reports(self) -> None:
         """A dataset written before the ``sources`` table: each report's own file is its kept
@@ -270,8 +410,11 @@ class Store:
 
     def _upgrade_legacy(self) -> None:
         """A dataset written by jixiao before the store (a DuckDB file rebuilt from Parquet on each
-        run, in the newest storage format) is re-created from its Parquet files."""
+        run, in the newest storage format) is re-created from its Parquet files: beside the old
+        file, which it replaces only once every table holds as many rows as its Parquet file. A
+        failure (a full disk) leaves the old file and raises :class:`StoreError`."""
         import duckdb
+        import pyarrow.parquet as pq
 
         if not self.path.exists():
             return
@@ -280,18 +423,35 @@ class Store:
         version = int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else None
         if version is not None and version <= NEWEST_READABLE_BY_1_5:
             return
-        legacy = self.path.with_name(f".{DATABASE}.legacy")
-        os.replace(self.path, legacy)
+        upgraded = self.path.with_name(f".{DATABASE}.upgrade")
+        wal = Path(f"{upgraded}.wal")
         con = duckdb.connect()
         try:
-            con.execute(f"ATTACH {_literal(self.path)} AS store (STORAGE_VERSION '{STORAGE_VERSION}')")
+            for leftover in (upgraded, wal):  # of an upgrade that was stopped
+                leftover.unlink(missing_ok=True)
+            con.execute(f"ATTACH {_literal(upgraded)} AS store (STORAGE_VERSION '{STORAGE_VERSION}')")
+            expected, found = {}, {}
             for table in SCHEMAS:
                 parquet = self.out / f"{table}.parquet"
                 if parquet.exists():
-                    con.execute(f"CREATE TABLE store.{table} AS SELECT * FROM read_parquet({_literal(parquet)})")
-        finally:
+                    con.execute(f"CREATE TABLE store.{table} AS "
+                                f"SELECT * FROM read_parquet({_literal(parquet)})")
+                    expected[table] = pq.read_metadata(parquet).num_rows
+                    found[table] = con.execute(f"SELECT count(*) FROM store.{table}").fetchall()[0][0]
+            con.execute("CHECKPOINT store")  # raises where closing would keep the WAL silently
+            con.execute("DETACH store")
+            if found != expected or wal.exists():
+                raise StoreError(f"the upgraded database has {found} rows, its Parquet files {expected}")
+        except (duckdb.Error, OSError, StoreError) as exc:
             con.close()
-        legacy.unlink()
+            upgraded.unlink(missing_ok=True)
+            wal.unlink(missing_ok=True)
+            raise StoreError(f"cannot upgrade {self.path} (a dataset of an earlier jixiao) from its "
+                             f"Parquet files: {_reason(exc)}; the dataset is as it was") from exc
+        con.close()
+        Path(f"{self.path}.wal").unlink(missing_ok=True)  # the old file's, if it had one
+        os.replace(upgraded, self.path)
+        _fsync_folder(self.out)
 
     def __enter__(self) -> "Store":
         return self
@@ -300,18 +460,55 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        """Close the database (DuckDB writes its WAL into the file, or keeps the WAL for the next
+        open when it cannot) and let go of the folder's lock."""
+        try:
+            if self.con is not None:
+                self.con.close()
+                self.con = None
+        finally:
+            if self._lock is not None:
+                _unlock_folder(self._lock)
+                self._lock = None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self.con.execute("BEGIN TRANSACTION")
+        """A transaction: committed at the end, rolled back on an exception. A database error
+        (a full disk …) is a :class:`StoreError`; what earlier transactions committed is kept."""
+        import duckdb
+
+        self._mark_pending()
         try:
-            yield
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                with suppress(duckdb.Error):  # the database may be unusable now: the first error counts
+                    self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot write the dataset in {self.out}: {_reason(exc)}. What "
+                             "earlier chunks wrote is kept: run again once this is fixed (only "
+                             "what is missing is read)") from exc
         self._release_cache()
+
+    def _mark_pending(self) -> None:
+        """Note on disk, before the first change, that the Parquet export is behind the database
+        (a run killed before its export then exports on the next run, even with nothing to read)."""
+        if self._pending:
+            return
+        try:
+            (self.out / PENDING).touch()
+            _fsync_folder(self.out)
+        except OSError as exc:
+            raise StoreError(f"cannot write in the dataset folder {self.out}: {exc.strerror}") from exc
+        self._pending = True
+
+    @property
+    def needs_export(self) -> bool:
+        """Whether the Parquet files are behind the database (or there are none yet)."""
+        return (self.out / PENDING).exists() or not (self.out / EXPORTS / CURRENT).exists()
 
     def _release_cache(self) -> None:
         """Give back the blocks DuckDB keeps cached after a commit or an export. It holds them up
@@ -618,33 +815,116 @@ class Store:
                                      [table]).fetchall()[0][0])
 
     def export(self) -> None:
-        """Write ``<table>.parquet`` for every table, sorted by its keys (``texts`` in store order);
-        each file is written beside its target and renamed over it, and gets the permissions of a
-        normal new file."""
+        """Export every table as a new version of the dataset's Parquet files, checked before it
+        replaces the current one.
+
+        The version is a new folder in ``.jixiao.parquet/`` with one ``<table>.parquet`` per table,
+        sorted by its keys (``texts`` in store order), with the permissions of a normal new file.
+        Every table must be there with the database's columns and row count; then the link
+        ``.jixiao.parquet/current`` is switched to it in one rename and the previous version is
+        removed. ``<table>.parquet`` in the dataset folder is a link to
+        ``.jixiao.parquet/current/<table>.parquet``, so a reader opens the whole previous version
+        or the whole new one, never some of each. On any failure (a full disk …) the new folder is
+        removed, the current version stays, and :class:`StoreError` says why.
+        """
+        import duckdb
+        import pyarrow as pa
+
+        exports = self.out / EXPORTS
+        self.build_indicator_matrix()
+        version = None
+        try:
+            exports.mkdir(exist_ok=True)
+            self._link_tables(exports)
+            self._remove_old_versions(exports)
+            version = self._new_version(exports)
+            self._write_tables(version)
+            self._check_export(version)
+            _replace_with_link(version.name, exports / CURRENT)
+            _fsync_folder(exports)
+        except (OSError, duckdb.Error, pa.ArrowException, StoreError) as exc:
+            if version is not None and _current_version(exports) != version.name:
+                shutil.rmtree(version, ignore_errors=True)
+            raise StoreError(f"cannot export the dataset in {self.out} to Parquet: {_reason(exc)}. The "
+                             "previous Parquet files are kept, and the database has every chunk "
+                             "written: the next run exports it again") from exc
+        with suppress(OSError):  # the export is done; what this leaves, the next one removes
+            (self.out / PENDING).unlink(missing_ok=True)
+            self._pending = False
+            self._remove_old_versions(exports)
+
+    def _table_files(self) -> list[Path]:
+        """``<table>.parquet`` of every table, in the dataset folder."""
+        return [self.out / f"{table}.parquet" for table in [*SCHEMAS, MATRIX]]
+
+    def _link_tables(self, exports: Path) -> None:
+        """Make each ``<table>.parquet`` a link to its file in the current version. Plain files
+        (the layout before versions) first become a version of their own, by hard links, so that
+        replacing them by links changes nothing a reader sees."""
+        if any(path.is_file() and not path.is_symlink() for path in self._table_files()):
+            adopted = self._new_version(exports)
+            for path in self._table_files():
+                if path.exists():
+                    os.link(path, adopted / path.name)  # the file a reader opens now
+            _fsync_folder(adopted)
+            _replace_with_link(adopted.name, exports / CURRENT)
+        for path in self._table_files():
+            target = f"{EXPORTS}/{CURRENT}/{path.name}"
+            if not (path.is_symlink() and os.readlink(path) == target):
+                _replace_with_link(target, path)
+        _fsync_folder(self.out)
+
+    @staticmethod
+    def _new_version(exports: Path) -> Path:
+        """A new, empty version folder, numbered after the highest one."""
+        numbers = [int(entry.name) for entry in exports.iterdir() if entry.name.isdigit()]
+        version = exports / f"{max(numbers, default=0) + 1:06d}"
+        version.mkdir()
+        return version
+
+    @staticmethod
+    def _remove_old_versions(exports: Path) -> None:
+        """Remove everything in ``exports`` but the current version: earlier versions, and what
+        an export that was stopped left."""
+        keep = {CURRENT, _current_version(exports)}
+        for entry in exports.iterdir():
+            if entry.name in keep:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def _write_tables(self, folder: Path) -> None:
+        """Write ``<table>.parquet`` of every table into ``folder``, each on disk (fsync)."""
         umask = os.umask(0)
         os.umask(umask)
-        self.build_indicator_matrix()
-        temps = []
-        try:
-            for table in [*SCHEMAS, MATRIX]:
-                target = self.out / f"{table}.parquet"
-                tmp = self.out / f".{table}.parquet.tmp"
-                temps.append((tmp, target))
-                if table == "texts":
-                    self._export_texts(tmp)
-                else:
-                    order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS.get(table, ["report_id"]))
-                    self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_literal(tmp)} "
-                                     "(FORMAT parquet)")
-                self._release_cache()
-                os.chmod(tmp, (stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP
-                               | stat.S_IROTH | stat.S_IWOTH) & ~umask)
-            for tmp, target in temps:  # all written first: the renames are the only window
-                os.replace(tmp, target)
-        finally:
-            for tmp, _ in temps:
-                if tmp.exists():
-                    tmp.unlink()
+        for table in [*SCHEMAS, MATRIX]:
+            path = folder / f"{table}.parquet"
+            if table == "texts":
+                self._export_texts(path)
+            else:
+                order = ", ".join(f"{_quote(k)} NULLS FIRST" for k in SORT_KEYS.get(table, ["report_id"]))
+                self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {_literal(path)} "
+                                 "(FORMAT parquet)")
+            self._release_cache()
+            os.chmod(path, (stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP
+                            | stat.S_IROTH | stat.S_IWOTH) & ~umask)
+            _fsync_file(path)
+        _fsync_folder(folder)
+
+    def _check_export(self, folder: Path) -> None:
+        """Raise :class:`StoreError` unless every table's file in ``folder`` has the columns and
+        the row count of the table in the database."""
+        import pyarrow.parquet as pq
+
+        for table, rows in self.counts().items():
+            path = folder / f"{table}.parquet"
+            columns = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+            meta = pq.read_metadata(path)
+            if meta.num_rows != rows or meta.schema.names != columns:
+                raise StoreError(f"{path.name} was written with {meta.num_rows} rows and the "
+                                 f"columns {meta.schema.names}, the database has {rows} and {columns}")
 
     def _export_texts(self, path: Path, batch: int = 256) -> None:
         """The texts table (a whole report a row), streamed a few hundred reports at a time in the

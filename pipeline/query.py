@@ -55,6 +55,10 @@ def connect(db: Path) -> Any:
             "autoload_known_extensions": False, "allow_community_extensions": False,
             "memory_limit": MEMORY_LIMIT, "threads": THREADS, "lock_configuration": True})
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():  # a jixiao run has it open for writing
+            raise QueryError(f"{db} is being written (by a jixiao run, or another program): query "
+                             f"it when that ends; the Parquet files in {db.parent} can be read "
+                             "meanwhile") from exc
         raise QueryError(f"cannot open {db}: {exc}") from exc
 
 

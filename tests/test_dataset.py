@@ -228,7 +228,8 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None
                               text=True, cwd=Path(__file__).resolve().parents[1])
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(StoreError, match="in use by another jixiao run"):
+        with pytest.raises(StoreError, match=f"{tmp_path} is being written by another jixiao "
+                           rf"run \(process {holder.pid}\): one writer at a time"):
             Store(tmp_path)
     finally:
         holder.kill()

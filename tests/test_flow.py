@@ -126,6 +126,24 @@ def test_a_rerun_gives_the_same_dataset(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(dataset(out)[table], before[table], obj=table)
 
 
+def test_a_run_stopped_before_its_export_exports_on_the_next_run(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """A run that committed its chunks and was killed before its export: the next run has nothing
+    to read, and still exports, so that the Parquet files catch up with the database."""
+    from flows import process_reports
+    from pipeline.dataset import Store
+
+    seeds = [str(s) for s in sorted(SEEDS.glob("*.txt"))[:2]]
+    out = tmp_path / "out"
+    process_reports(paths=seeds[:1], out=str(out))
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "export", lambda self: None)  # as if killed before it
+        process_reports(paths=seeds, out=str(out))
+    assert len(read_table(out, "reports")) == 1
+    again = process_reports(paths=seeds, out=str(out))
+    assert again["read"] == 0 and len(read_table(out, "reports")) == 2
+
+
 def test_a_later_batch_adds_without_losing(tmp_path: Path) -> None:
     from flows import process_reports
 
