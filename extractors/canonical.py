@@ -128,6 +128,13 @@ def _entries(data: dict) -> list[tuple[_Entry, list[str]]]:
 
 
 @functools.lru_cache(maxsize=1)
+def canonical_entries() -> tuple[_Entry, ...]:
+    """The taxonomy's indicators in file order (the columns of indicator_matrix), read without
+    building the matcher, whose name keys need jieba's dictionary."""
+    return tuple(entry for entry, _ in _entries(load_yaml(TAXONOMY)))
+
+
+@functools.lru_cache(maxsize=1)
 def taxonomy() -> Taxonomy:
     """The taxonomy, loaded and checked once per process."""
     data = load_yaml(TAXONOMY)

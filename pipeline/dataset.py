@@ -110,10 +110,10 @@ MATRIX_VALUES: dict[str, str] = {"score": F, "max_score": F, "actual": S}
 
 def matrix_schema() -> dict[str, str]:
     """The columns of indicator_matrix and their dtypes (they follow the taxonomy)."""
-    from extractors.canonical import taxonomy
+    from extractors.canonical import canonical_entries
 
     schema = dict(MATRIX_KEYS)
-    for entry in taxonomy().entries:
+    for entry in canonical_entries():
         for value, kind in MATRIX_VALUES.items():
             schema[f"{entry.canonical_id}_{value}"] = kind
     return schema
@@ -799,10 +799,13 @@ class Store:
                 cells = values.get(column, {})
                 columns[column] = (pa.array([cells.get(i) for i in range(len(row_of))], kinds[kind])
                                    if cells else pa.nulls(len(row_of), kinds[kind]))
-        matrix = pa.table(columns)  # noqa: F841 (DuckDB reads it by its name)
-        with self._transaction():
-            self.con.execute(f"DROP TABLE IF EXISTS {MATRIX}")
-            self.con.execute(f"CREATE TABLE {MATRIX} AS SELECT * FROM matrix")
+        self.con.register("matrix_rows", pa.table(columns))
+        try:
+            with self._transaction():
+                self.con.execute(f"DROP TABLE IF EXISTS {MATRIX}")
+                self.con.execute(f"CREATE TABLE {MATRIX} AS SELECT * FROM matrix_rows")
+        finally:
+            self.con.unregister("matrix_rows")
 
     def counts(self) -> dict[str, int]:
         """Rows in every table."""
