@@ -49,15 +49,15 @@ class Bounds:
     """What one file may cost: ``seconds`` of wall time to read and extract, and ``memory_mb``
     MiB of memory added to the worker reading it. None lifts that limit.
 
-    The defaults leave real reports inside them (``bench/bench_bounded.py``): a text PDF of the
-    test corpus takes at most 2 s and a few MiB, and OCR is what needs the room, 810 MiB and 70 s
-    for a scan of 6 pages on a busy machine (the recogniser's models are loaded by the worker
-    that meets the first scan). A file that needs more is refused with a row saying so, and the
-    options of ``jixiao run`` raise the limits.
+    The defaults leave real reports well inside them (``bench/bench_bounded.py``): a text PDF
+    of the test corpus takes at most 2 s and a few MiB, a .doc through LibreOffice 7 s and
+    170 MiB, and OCR is what needs the room: 900 MiB at its peak on every page (RapidOCR's ONNX
+    models and their buffers; the peak does not grow with the pages) and 3-4 s a page. A file
+    that needs more is refused with a row saying so; the options of ``jixiao run`` change them.
     """
 
     seconds: float | None = 300.0
-    memory_mb: int | None = 1024
+    memory_mb: int | None = 1536
 
     @property
     def bounded(self) -> bool:

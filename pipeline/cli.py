@@ -21,7 +21,7 @@ DEFAULT_RAW = "data/raw"
 DEFAULT_OUT = "data/processed"
 # pipeline.bounded.Bounds' defaults, here so that --help does not import the pipeline
 DEFAULT_FILE_TIMEOUT = 300
-DEFAULT_FILE_MEMORY = 1024
+DEFAULT_FILE_MEMORY = 1536
 
 
 def _bounds_options(command):
