@@ -189,8 +189,9 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]
     unique: list[Path] = []
     seen: set[Path] = set()
     for p in files:  # a file named twice (or through two folders) is processed once
-        if p.resolve() not in seen:
-            seen.add(p.resolve())
+        real = p.resolve()
+        if real not in seen:
+            seen.add(real)
             unique.append(p)
     return unique, errors
 
@@ -228,24 +229,19 @@ def process_file(path: str | Path, ocr: bool = True,
         document = read_document(path, ocr=ocr)
         stage("extract")
         extraction = extract_document(document)
+        if not (extraction.sections or extraction.amounts or extraction.percentages
+                or extraction.indicators):
+            return FileResult(source, error=error_row(
+                source, "extract", "no recognisable report structure: no numbered headings, "
+                "amounts, percentages or indicators were found (is this a performance "
+                "self-evaluation report?)"))
+        stage("rows")
+        rows = to_rows(extraction)
     except (IngestError, ReaderError) as exc:
         return FileResult(source, error=error_row(source, exc.stage, str(exc), exc.limit))
     except MemoryError:
         raise
     except Exception as exc:  # an extractor bug must not sink the batch: record it, go on
-        return FileResult(source, error=error_row(source, "extract",
-                                                  f"internal error {type(exc).__name__}: {exc}"))
-    if not (extraction.sections or extraction.amounts or extraction.percentages
-            or extraction.indicators):
-        return FileResult(source, error=error_row(
-            source, "extract", "no recognisable report structure: no numbered headings, amounts, "
-            "percentages or indicators were found (is this a performance self-evaluation report?)"))
-    stage("rows")
-    try:
-        rows = to_rows(extraction)
-    except MemoryError:
-        raise
-    except Exception as exc:
         return FileResult(source, error=error_row(source, "extract",
                                                   f"internal error {type(exc).__name__}: {exc}"))
     rows["sources"][0]["fetched_at"] = _modified(path)
