@@ -141,6 +141,7 @@ def process_reports(paths: list[str] | None = None, out: str = "data/processed",
         if discover_errors:
             store.write({}, discover_errors, [])
         if store.needs_export:  # this run wrote, or an earlier one was stopped before exporting
+            store.link_pages()
             store.link_scoring_forms()
             store.export()
         counts = store.counts()
@@ -417,3 +418,128 @@ def run(paths: list[str], out: str, ocr: bool = True, workers: int | None = None
     if isinstance(summary, BaseException):  # the flow itself crashed
         raise summary
     return True, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Collecting from portals
+# ---------------------------------------------------------------------------------------------
+
+class CrawlFailed(Exception):
+    """Some portal's crawl failed or some URL could not be collected; ``summary`` says which."""
+
+    def __init__(self, message: str, summary: dict[str, Any]):
+        super().__init__(message)
+        self.summary = summary
+
+    def __reduce__(self):
+        return CrawlFailed, (str(self), self.summary)
+
+
+@task(name="crawl-portal", retries=0, cache_policy=NO_CACHE, persist_result=False)
+def crawl_portal(portal: str, raw: str, out: str, portals_dir: str | None = None,
+                 progress: bool = False) -> dict[str, Any]:
+    """Crawl one portal (in a process of its own, :func:`pipeline.crawl.crawl`) and write its
+    answers to the dataset's ``fetches``; returns the files it stored and its counts."""
+    from pipeline import crawl
+
+    with Store(out) as store:  # what the dataset knows of the portal: ETags, hashes, paths
+        known = store.fetches(portal)
+    result = crawl.crawl(portal, raw, known=known, portals_dir=portals_dir, progress=progress)
+    with Store(out) as store:
+        store.write_fetches(result.rows)
+    crawl.finish(result)
+    return {"portal": portal, "finished": result.finished, "stored": result.stored,
+            "counts": result.counts(),
+            "failed": [{"url": r["url"], "outcome": r["outcome"], "reason": r["reason"]}
+                       for r in result.failed]}
+
+
+@flow(name="scrape_portals", log_prints=False, persist_result=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=1))
+def scrape_portals(portals: list[str] | None = None, raw: str = "data/raw",
+                   out: str = "data/processed", portals_dir: str | None = None, ocr: bool = True,
+                   progress: bool = False, file_timeout: float | None = Bounds.seconds,
+                   file_memory: int | None = Bounds.memory_mb) -> Any:
+    """Collect new reports from government portals (default: every enabled portal of
+    ``patterns/portals/``, or of ``portals_dir``) into ``raw``/<portal>/, then process only the
+    files that are new or changed into the dataset in ``out``; returns a summary.
+
+    Portals are crawled one after the other, each in a process of its own; a portal whose crawl
+    is stopped is resumed by the next run. Any failed URL or file makes the run Failed (the rest
+    is collected and processed), with :class:`CrawlFailed` holding the summary."""
+    from pipeline import portals as portal_files
+
+    logger = get_run_logger()
+    names = [p.name for p in portal_files.load(portals_dir, portals)]
+    crawls = []
+    for name in names:
+        crawls.append(crawl_portal.with_options(task_run_name=f"crawl {name}")(
+            name, raw, out, portals_dir=portals_dir, progress=progress))
+        logger.info("%s: %s", name, crawls[-1]["counts"])
+    stored = sorted({path for c in crawls for path in c["stored"]})
+    processed: dict[str, Any] = {}
+    if stored:
+        state = process_reports(paths=stored, out=out, ocr=ocr, progress=progress,
+                                file_timeout=file_timeout, file_memory=file_memory,
+                                return_state=True)
+        processed = state.result(raise_on_failure=False)
+        processed = processed.summary if isinstance(processed, BatchFailed) else processed
+        if isinstance(processed, BaseException):
+            raise processed
+    else:
+        with Store(out) as store:
+            if store.needs_export:
+                store.link_pages()
+                store.export()
+    summary = {"portals": crawls, "stored": stored, "processed": processed,
+               "unfinished": [c["portal"] for c in crawls if not c["finished"]]}
+    failed = sum(len(c["failed"]) for c in crawls) + (processed.get("failed", 0) if processed else 0)
+    if failed or summary["unfinished"]:
+        message = (f"{failed} URL(s) or file(s) failed" if failed else "") + \
+            (f"; crawl stopped before the end: {', '.join(summary['unfinished'])}"
+             if summary["unfinished"] else "")
+        return Failed(message=message.strip("; "), data=CrawlFailed(message.strip("; "), summary))
+    return Completed(message=f"{len(stored)} new file(s) from {len(names)} portal(s)", data=summary)
+
+
+def scrape(portals: list[str] | None, raw: str, out: str, portals_dir: str | None = None,
+           ocr: bool = True, progress: bool = False, runner: Any = None,
+           bounds: Bounds = Bounds()) -> tuple[bool, dict[str, Any]]:
+    """Run :func:`scrape_portals` once, the new files processed on ``runner`` (default: in this
+    process); returns (ok, summary)."""
+    flow_ = scrape_portals
+    if runner is not None:
+        flow_ = scrape_portals.with_options(task_runner=runner)
+    state = flow_(portals=portals, raw=raw, out=out, portals_dir=portals_dir, ocr=ocr,
+                  progress=progress, file_timeout=bounds.seconds, file_memory=bounds.memory_mb,
+                  return_state=True)
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, CrawlFailed):
+        return False, summary.summary
+    if isinstance(summary, BaseException):
+        raise summary
+    return True, summary
+
+
+WEEKLY = "0 3 * * 1"  # Mondays at 03:00, when county servers are quiet
+
+
+def scrape_deployment(name: str = "jixiao-portals", cron: str = WEEKLY,
+                      portals: list[str] | None = None, raw: str = "data/raw",
+                      out: str = "data/processed", portals_dir: str | None = None,
+                      timezone: str = "Asia/Shanghai"):
+    """The deployment of :func:`scrape_portals` on a cron schedule (default: weekly), with the
+    folders made absolute (a scheduled run starts in another working directory)."""
+    parameters = {"portals": portals or None, "raw": os.path.abspath(raw),
+                  "out": os.path.abspath(out),
+                  "portals_dir": os.path.abspath(portals_dir) if portals_dir else None}
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    # one run at a time: a slow crawl still running when the next is due makes that one wait
+    return scrape_portals.to_deployment(name=name, schedule=Cron(cron, timezone=timezone),
+                                        parameters=parameters, concurrency_limit=1,
+                                        entrypoint_type=EntrypointType.MODULE_PATH,
+                                        description="Collect new 绩效自评报告 from the portals and "
+                                                    "process them into the dataset")
+

@@ -251,6 +251,186 @@ def _stop_on_sigterm():
         os.close(write_fd)
 
 
+def _portal_options(command):
+    """The options of a command that collects from portals."""
+    for option in reversed([
+        click.option("--portal", "portal_names", multiple=True, metavar="NAME",
+                     help="A portal to collect from (repeat for several)  [default: every enabled "
+                     "portal]"),
+        click.option("--portals", "portals_dir", default=None,
+                     type=click.Path(file_okay=False, exists=True, path_type=Path),
+                     help="Folder of portal files  [default: the packaged patterns/portals]"),
+        click.option("--raw", "raw_dir", default=DEFAULT_RAW, show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Where collected files go (<raw>/<portal>/…; crawl state in "
+                     "<raw>/.crawl/)."),
+        click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path), help="Dataset folder."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _checked_portals(portals_dir: Path | None, names: tuple[str, ...]) -> list[str]:
+    from pipeline.portals import PortalError, load
+
+    try:
+        portals = load(portals_dir, list(names) or None)
+    except PortalError as exc:
+        raise click.ClickException("the portal files have mistakes (jixiao portals check):\n"
+                                   + "\n".join(f"  {p}" for p in exc.problems)) from exc
+    if not portals:
+        raise click.ClickException(f"no enabled portal in {portals_dir or 'patterns/portals'}: "
+                                   "add one (see the README, 'Collecting from portals')")
+    return [p.name for p in portals]
+
+
+@main.command()
+@_portal_options
+@click.option("--ocr/--no-ocr", default=True, show_default=True,
+              help="Read scanned PDF pages with OCR.")
+@_bounds_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress, only the summary.")
+def scrape(portal_names: tuple[str, ...], portals_dir: Path | None, raw_dir: Path, out_dir: Path,
+           ocr: bool, file_timeout: float, file_memory: int, quiet: bool) -> None:
+    """Collect new reports from government portals once, and process them into the dataset.
+
+    \b
+    Each portal (patterns/portals/<name>.yaml) is crawled politely: robots.txt
+    obeyed, one request at a time per host with the portal's delay between two
+    (default 1 s), retries with backoff on timeouts and 5xx (never on 4xx), a size
+    cap per file. A file collected before is asked for with its ETag /
+    Last-Modified and kept only if its content changed; only new or changed files
+    are processed. Every answer is a row of the fetches table (its outcome, and
+    why a URL failed).
+
+    \b
+    A crawl that is stopped (Ctrl-C, SIGTERM, or killed) is resumed by the next
+    run: the two collect what one would have, each file once.
+
+    Exit status: 0 when everything was collected and read, 1 when a URL or file
+    failed (the fetches and errors tables say why) or a crawl was stopped, 2 for
+    bad arguments or portal files with mistakes, 3 when the dataset could not be written.
+    """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    names = _checked_portals(portals_dir, portal_names)
+    from pipeline.dataset import Store, StoreError
+
+    try:
+        Store(out_dir).close()
+    except StoreError as exc:
+        raise DatasetNotWritten(str(exc)) from exc
+    _quiet_prefect()
+    import flows
+
+    from pipeline.crawl import CrawlError
+
+    click.echo(f"jixiao: collecting from {', '.join(names)} into {raw_dir}, dataset {out_dir} "
+               "(starting Prefect)…", err=True)
+    with _stop_on_sigterm() as stops:
+        try:
+            with flows.prefect_api():
+                ok, summary = flows.scrape(names, str(raw_dir), str(out_dir),
+                                           portals_dir=str(portals_dir) if portals_dir else None,
+                                           ocr=ocr, progress=not quiet,
+                                           bounds=_bounds(file_timeout, file_memory))
+        except StoreError as exc:
+            raise DatasetNotWritten(str(exc)) from exc
+        except CrawlError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except BaseException as exc:
+            stopped_by = stops.received() or _termination_signal(exc)
+            if stopped_by is None:
+                raise
+            _say_stopped(stopped_by)
+            raise SystemExit(128 + stopped_by) from exc
+    for crawl in summary["portals"]:
+        counts = ", ".join(f"{k} {v}" for k, v in crawl["counts"].items()) or "nothing"
+        click.echo(f"{crawl['portal']}: {counts}" + ("" if crawl["finished"] else
+                                                      " (stopped before the end: run again)"))
+        for failure in crawl["failed"][:10]:
+            click.echo(f"  {failure['outcome']}: {failure['url']}: {failure['reason']}", err=True)
+    processed = summary["processed"]
+    click.echo(f"{len(summary['stored'])} new or changed file(s)"
+               + (f": {processed['processed']} read, {processed['failed']} failed"
+                  if processed else "") + f"; dataset in {out_dir}")
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@_portal_options
+@click.option("--cron", default="0 3 * * 1", show_default=True,
+              help="When to collect, as a cron line (default: Mondays at 03:00).")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True,
+              help="The time zone of --cron.")
+@click.option("--name", default="jixiao-portals", show_default=True, help="The deployment's name.")
+def serve(portal_names: tuple[str, ...], portals_dir: Path | None, raw_dir: Path, out_dir: Path,
+          cron: str, timezone: str, name: str) -> None:
+    """Register the scheduled collection with Prefect and keep serving it.
+
+    \b
+    Registers the deployment scrape_portals/NAME on the --cron schedule, then runs
+    each scheduled run here (a collection, then the processing of what is new),
+    until stopped with Ctrl-C. It needs a long-lived Prefect server:
+      jixiao server &                                   # or any Prefect server
+      export PREFECT_API_URL=http://127.0.0.1:4200/api
+      jixiao serve --portal my-county
+    A run can also be started at once: prefect deployment run scrape_portals/NAME
+    """
+    names = _checked_portals(portals_dir, portal_names)
+    _quiet_prefect()
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron, timezone=timezone)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise click.BadParameter(f"not a cron line and time zone: {cron!r}, {timezone!r}",
+                                 param_hint="--cron") from exc
+    os.environ["PREFECT_LOGGING_LEVEL"] = os.environ.get("JIXIAO_SERVE_LOG_LEVEL", "INFO")
+    from prefect.settings import PREFECT_API_URL
+
+    if not (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()):
+        raise click.ClickException("jixiao serve needs a long-lived Prefect server: start one "
+                                   "(jixiao server) and set PREFECT_API_URL")
+    import flows
+    from prefect import serve as prefect_serve
+
+    deployment = flows.scrape_deployment(name=name, cron=cron, timezone=timezone,
+                                         portals=list(portal_names) or None, raw=str(raw_dir),
+                                         out=str(out_dir),
+                                         portals_dir=str(portals_dir) if portals_dir else None)
+    click.echo(f"jixiao: serving scrape_portals/{name} ({cron}, {timezone}) for "
+               f"{', '.join(names)}; Ctrl-C stops", err=True)
+    prefect_serve(deployment, print_starting_message=False)
+
+
+@main.group()
+def portals() -> None:
+    """The portals jixiao collects from (patterns/portals/)."""
+
+
+@portals.command("check")
+@click.option("--portals", "portals_dir", default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of portal files  [default: the packaged patterns/portals]")
+def portals_check(portals_dir: Path | None) -> None:
+    """Validate every portal file, its family and the defaults: one line per mistake."""
+    from pipeline.portals import check
+
+    found, problems = check(portals_dir)
+    for problem in problems:
+        click.echo(problem, err=True)
+    for portal in found:
+        state = "" if portal.enabled else " (disabled)"
+        click.echo(f"ok  {portal.name}: {portal.title}, family {portal.family.name}, "
+                   f"{len(portal.start_urls)} start URL(s){state}")
+    if problems:
+        click.echo(f"{len(problems)} mistake(s)", err=True)
+        sys.exit(1)
+    if not found:
+        click.echo("no portal files yet (see the README, 'Collecting from portals')", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=4200, show_default=True, type=int, help="Port to listen on.")

@@ -64,7 +64,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
                 "basic_expenditure": F, "project_expenditure": F, "budget_execution_rate": F,
                 "n_sections": I, "n_amounts": I, "n_percentages": I, "n_indicators": I,
                 "n_checks_failed": I, "ocr": B, "title": S, "published": S, "publisher": S,
-                "index_no": S, "doc_no": S, "attachments": S, "linked_report_id": S},
+                "index_no": S, "doc_no": S, "attachments": S, "linked_report_id": S,
+                "portal": S, "page_url": S},
     "sections": {"report_id": S, "seq": I, "level": I, "number": S, "title": S, "canonical": S,
                  "start": I, "end": I, "title_start": I, "rule": S, "provenance": S},
     "amounts": {"report_id": S, "start": I, "end": I, "text": S, "value_yuan": F, "unit": S,
@@ -84,6 +85,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "sources": {"report_id": S, "source": S, "format": S, "text_id": S, "published": S,
                 "fetched_at": S, "is_primary": B, "matched_by": S, "similarity": F},
     "errors": {"error_id": S, "source": S, "stage": S, "message": S, "exceeded_limit": S},
+    # one row per URL a crawl of a portal asked for (pipeline.crawl), its last answer
+    "fetches": {"url": S, "portal": S, "kind": S, "item_url": S, "item_title": S, "item_date": S,
+                "published": S, "publisher": S, "fetched_at": S, "http_status": I, "etag": S,
+                "last_modified": S, "sha256": S, "size": I, "stored_path": S, "outcome": S,
+                "reason": S},
     # one row per file a run has seen: what it held (sha256 of the bytes), which pipeline version
     # read it and what came of it (ok / duplicate / failed); a file whose hash and version match
     # an ok or duplicate row is not read again. report_id: the report it is a source of
@@ -96,7 +102,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "indicators": ["report_id", "origin", "table_id", "row_index", "start", "name"],
     "facts": ["report_id", "field"], "checks": ["report_id", "check_name"],
     "texts": ["report_id"], "sources": ["report_id", "source"],
-    "errors": ["source", "stage", "message"], "files": ["source"],
+    "errors": ["source", "stage", "message"], "files": ["source"], "fetches": ["portal", "url"],
 }
 # The wide table built from reports and indicators at each export (Store.build_indicator_matrix):
 # one row per report; per canonical indicator of patterns/indicator_taxonomy.yaml, its score,
@@ -749,6 +755,69 @@ class Store:
         self.con.register("_rows", arrow_table(table, rows) if isinstance(rows, list) else rows)
         self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         self.con.unregister("_rows")
+
+    def write_fetches(self, rows: list[dict[str, Any]]) -> int:
+        """Write a crawl's answers to ``fetches``, one row per URL: each replaces the URL's row,
+        keeping what the earlier one knew of a file it no longer gives (a 404 today does not
+        forget the hash, ETag and path of what was collected last year). Returns the rows written."""
+        if not rows:
+            return 0
+        rows = list({r["url"]: r for r in rows}.values())
+        keep = ("sha256", "size", "stored_path", "etag", "last_modified")
+        urls = [r["url"] for r in rows]
+        with self._transaction():
+            cols = ", ".join(("url", *keep))
+            before = {r[0]: dict(zip(keep, r[1:])) for r in self.con.execute(
+                f"SELECT {cols} FROM fetches WHERE url IN (SELECT unnest(?))", [urls]).fetchall()}
+            merged = []
+            for row in rows:
+                old = before.get(row["url"], {})
+                if row.get("stored_path") is None and old.get("stored_path"):
+                    row = {**row, **{k: row.get(k) or old[k] for k in keep}}
+                merged.append({c: row.get(c) for c in SCHEMAS["fetches"]})
+            valid, refused = _validated({"fetches": merged}, [], [])
+            if before:
+                self.con.execute("DELETE FROM fetches WHERE url IN (SELECT unnest(?))", [urls])
+            self._insert("fetches", valid["fetches"])
+            self._insert("errors", valid["errors"] + refused)
+        return len(valid["fetches"])
+
+    def fetches(self, portal: str) -> list[dict[str, Any]]:
+        """The ``fetches`` rows of a portal (what a crawl of it already knows)."""
+        cursor = self.con.execute("SELECT * FROM fetches WHERE portal = ?", [portal])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def link_pages(self) -> None:
+        """Give every report collected from a portal its item page: ``portal``, ``page_url``, and
+        the page's ``title``, ``published`` (its date, or the listing's) and ``publisher`` where
+        the file itself does not say; a page's relative attachment links are made absolute."""
+        from urllib.parse import urljoin
+
+        if not self.con.execute("SELECT count(*) FROM fetches").fetchall()[0][0]:
+            return
+        with self._transaction():
+            self.con.execute(
+                "UPDATE reports SET portal = p.portal, page_url = p.item_url, "
+                "title = coalesce(reports.title, p.item_title), "
+                "published = coalesce(reports.published, p.published, p.item_date), "
+                "publisher = coalesce(reports.publisher, p.publisher) "
+                "FROM (SELECT stored_path, any_value(portal ORDER BY url) AS portal, "
+                "      any_value(item_url ORDER BY url) AS item_url, "
+                "      any_value(item_title ORDER BY url) AS item_title, "
+                "      any_value(published ORDER BY url) AS published, "
+                "      any_value(item_date ORDER BY url) AS item_date, "
+                "      any_value(publisher ORDER BY url) AS publisher "
+                "      FROM fetches WHERE stored_path IS NOT NULL GROUP BY stored_path) p "
+                "WHERE reports.source = p.stored_path")
+            pages = self.con.execute(
+                "SELECT report_id, attachments, page_url FROM reports WHERE page_url IS NOT NULL "
+                "AND attachments IS NOT NULL").fetchall()
+            for report_id, attachments, page_url in pages:
+                absolute = "\n".join(urljoin(page_url, a) for a in attachments.split("\n"))
+                if absolute != attachments:
+                    self.con.execute("UPDATE reports SET attachments = ? WHERE report_id = ?",
+                                     [absolute, report_id])
 
     def link_scoring_forms(self) -> None:
         """Link every scoring-form workbook to the report published with it

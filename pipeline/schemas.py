@@ -139,14 +139,20 @@ TABLES: dict[str, Table] = {
         "n_indicators": Col("indicators found", "绩效指标数", min=0),
         "n_checks_failed": Col("checks that warned or failed", "未通过的校验数", min=0),
         "ocr": Col("whether some text was read by OCR", "是否经OCR识别"),
-        "title": Col("the web page's title", "网页标题"),
-        "published": Col("the page's publication date", "发布日期"),
+        "title": Col("the web page's title (for a file collected from a portal, its item "
+                     "page's)", "网页标题"),
+        "published": Col("the page's publication date, YYYY-MM-DD (for a collected file, its "
+                         "item page's, or the listing's date)", "发布日期"),
         "publisher": Col("the page's 发布机构", "发布机构"),
         "index_no": Col("the page's 索引号", "索引号"),
         "doc_no": Col("the page's 文号", "文号"),
-        "attachments": Col("the page's attachment links (JSON)", "附件链接"),
+        "attachments": Col("the page's attachment links, one a line (absolute when the page's "
+                           "URL is known)", "附件链接"),
         "linked_report_id": Col("for a scoring-form workbook, the report it belongs to",
                                 "（评分表）所属报告编号"),
+        "portal": Col("the portal it was collected from (patterns/portals/)", "来源网站"),
+        "page_url": Col("the item page it was collected from: the report's page, or the page "
+                        "that attaches it", "来源网页"),
     }),
     "sections": Table("One row per level-1 or level-2 heading.", "每个一、二级标题一行。", {
         "report_id": _RID,
@@ -250,6 +256,35 @@ TABLES: dict[str, Table] = {
         "exceeded_limit": Col("the limit the file went over (time, memory, size, pages …: "
                               "pipeline/limits.py), when that is why it failed", "超出的限制",
                               values=tuple(LIMITS)),
+    }),
+    "fetches": Table("One row per URL a crawl of a portal asked for, with its last answer "
+                     "(jixiao scrape; pipeline/crawl/files.py).",
+                     "每个抓取过的网址一行（最近一次的结果）。", {
+        "url": Col("the URL asked for", "网址", required=True, unique=True),
+        "portal": Col("the portal (patterns/portals/<portal>.yaml)", "网站", required=True),
+        "kind": Col("listing (a listing page), page (an item page) or file (an attachment)",
+                    "类型", values=("listing", "page", "file")),
+        "item_url": Col("the item page the URL was found on (or is)", "所属条目网页"),
+        "item_title": Col("the item's title, from its page or the listing", "条目标题"),
+        "item_date": Col("the date the listing prints beside the item", "条目日期",
+                         pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        "published": Col("the item page's 发布日期", "发布日期", pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        "publisher": Col("the item page's 发布机构", "发布机构"),
+        "fetched_at": Col("when it was last asked for, UTC (ISO 8601)", "抓取时间", required=True),
+        "http_status": Col("the HTTP status of the last answer (none: no answer)", "HTTP状态码",
+                           min=100, max=599),
+        "etag": Col("the file's ETag, sent back as If-None-Match", "ETag"),
+        "last_modified": Col("the file's Last-Modified, sent back as If-Modified-Since", "最后修改时间"),
+        "sha256": Col("sha256 of the file's bytes (of a page: of its article text, spaces "
+                      "removed)", "内容哈希", pattern=r"^[0-9a-f]{64}$"),
+        "size": Col("bytes", "字节数", min=0),
+        "stored_path": Col("where its content is on disk (`reports.source` of what was read "
+                           "from it)", "存储路径"),
+        "outcome": Col("new, changed, unchanged, not_modified, duplicate, read, disallowed, "
+                       "too_large or failed (pipeline/crawl/files.py)", "结果", required=True,
+                       values=("new", "changed", "unchanged", "not_modified", "duplicate", "read",
+                               "disallowed", "too_large", "failed")),
+        "reason": Col("why it failed, was refused or was not stored", "原因"),
     }),
     "files": Table("One row per file a run has seen.", "每个处理过的文件一行。", {
         "source": Col("the file", "来源文件", required=True),

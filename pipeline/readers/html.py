@@ -365,21 +365,7 @@ def read_html(data: bytes, url: str | None = None) -> ReadResult:
     doc = etree.fromstring(xml.encode("utf-8")) if xml else None
     main = doc.find("main") if doc is not None else None
 
-    # field by field: the box first (what the office filled in), then meta tags, then trafilatura;
-    # except the title, which the CMS knows exactly while a 标题 label may be any table's cell
-    for key in ("title", "published", "publisher", "index_no", "doc_no", "written"):
-        first, second = (meta, box) if key == "title" else (box, meta)
-        value = first.get(key) or second.get(key)
-        if key == "publisher":
-            value = value or box.get("source")
-        if key == "title" and not value and doc is not None:
-            value = doc.get("title")
-        if key == "published" and not value and doc is not None:
-            value = doc.get("date")
-        if key in ("published", "written") and value:
-            value = iso_date(value)
-        if value:
-            metadata[key] = value
+    metadata.update(_page_fields(box, meta, doc))
     if attachments:
         metadata["attachments"] = "\n".join(link for link, _ in attachments)
         metadata["attachment_names"] = "\n".join(name for _, name in attachments)
@@ -394,6 +380,45 @@ def read_html(data: bytes, url: str | None = None) -> ReadResult:
         raise ReaderError(f"{where}: no article text found (a listing, an empty page, or a page "
                           f"whose report is only in an attachment{linked})")
     return builder.result(metadata)
+
+
+def _page_fields(box: dict[str, str], meta: dict[str, str], doc: Any = None) -> dict[str, str]:
+    """The page's title, published, publisher, index_no, doc_no and written, field by field: the
+    box first (what the office filled in), then meta tags, then trafilatura's ``doc``; except the
+    title, which the CMS knows exactly while a 标题 label may be any table's cell."""
+    fields: dict[str, str] = {}
+    for key in ("title", "published", "publisher", "index_no", "doc_no", "written"):
+        first, second = (meta, box) if key == "title" else (box, meta)
+        value = first.get(key) or second.get(key)
+        if key == "publisher":
+            value = value or box.get("source")
+        if key == "title" and not value and doc is not None:
+            value = doc.get("title")
+        if key == "published" and not value and doc is not None:
+            value = doc.get("date")
+        if key in ("published", "written") and value:
+            value = iso_date(value)
+        if value:
+            fields[key] = value
+    return fields
+
+
+def page_fields(data: bytes, url: str | None = None) -> dict[str, str]:
+    """What a page's meta tags and information box say of it (title, published, publisher,
+    index_no, doc_no, written), without extracting its article: what the crawler records of an
+    item page whose report may be only in its attachments.
+
+    >>> page_fields('<meta name="ArticleTitle" content="某镇绩效自评报告"><table><tr><td>发布日期：'
+    ...             '2024-04-24</td><td>发布机构：某镇人民政府</td></tr></table>'.encode("gbk"))
+    {'title': '某镇绩效自评报告', 'published': '2024-04-24', 'publisher': '某镇人民政府'}
+    """
+    import trafilatura
+
+    tree = trafilatura.load_html(decode_html(data)[0])
+    if tree is None:
+        return {}
+    box, _ = _box_fields(_text_nodes(tree))
+    return _page_fields(box, _meta_fields(tree))
 
 
 # An article has a table, or prose: enough characters outside links and a sentence stop.
