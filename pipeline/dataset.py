@@ -759,28 +759,32 @@ class Store:
     def write_fetches(self, rows: list[dict[str, Any]]) -> int:
         """Write a crawl's answers to ``fetches``, one row per URL: each replaces the URL's row,
         keeping what the earlier one knew of a file it no longer gives (a 404 today does not
-        forget the hash, ETag and path of what was collected last year). Returns the rows written."""
-        if not rows:
-            return 0
-        rows = list({r["url"]: r for r in rows}.values())
+        forget the hash, ETag and path of what was collected last year). A row a schema refuses
+        is an ``errors`` row instead. Returns the rows written."""
+        rows = list({(r["portal"], r["url"]): r for r in rows}.values())
         keep = ("sha256", "size", "stored_path", "etag", "last_modified")
-        urls = [r["url"] for r in rows]
+        written = 0
         with self._transaction():
-            cols = ", ".join(("url", *keep))
-            before = {r[0]: dict(zip(keep, r[1:])) for r in self.con.execute(
-                f"SELECT {cols} FROM fetches WHERE url IN (SELECT unnest(?))", [urls]).fetchall()}
-            merged = []
-            for row in rows:
-                old = before.get(row["url"], {})
-                if row.get("stored_path") is None and old.get("stored_path"):
-                    row = {**row, **{k: row.get(k) or old[k] for k in keep}}
-                merged.append({c: row.get(c) for c in SCHEMAS["fetches"]})
-            valid, refused = _validated({"fetches": merged}, [], [])
-            if before:
-                self.con.execute("DELETE FROM fetches WHERE url IN (SELECT unnest(?))", [urls])
-            self._insert("fetches", valid["fetches"])
-            self._insert("errors", valid["errors"] + refused)
-        return len(valid["fetches"])
+            for portal in sorted({r["portal"] for r in rows}):
+                these = [r for r in rows if r["portal"] == portal]
+                urls = [r["url"] for r in these]
+                before = {r[0]: dict(zip(keep, r[1:])) for r in self.con.execute(
+                    f"SELECT url, {', '.join(keep)} FROM fetches WHERE portal = ? AND url IN "
+                    "(SELECT unnest(?))", [portal, urls]).fetchall()}
+                merged = []
+                for row in these:
+                    old = before.get(row["url"], {})
+                    if row.get("stored_path") is None and old.get("stored_path"):
+                        row = {**row, **{k: row.get(k) or old[k] for k in keep}}
+                    merged.append({c: row.get(c) for c in SCHEMAS["fetches"]})
+                valid, refused = _validated({"fetches": merged}, [], [])
+                if before:
+                    self.con.execute("DELETE FROM fetches WHERE portal = ? AND url IN "
+                                     "(SELECT unnest(?))", [portal, urls])
+                self._insert("fetches", valid["fetches"])
+                self._insert("errors", valid["errors"] + refused)
+                written += len(valid["fetches"])
+        return written
 
     def fetches(self, portal: str) -> list[dict[str, Any]]:
         """The ``fetches`` rows of a portal (what a crawl of it already knows)."""

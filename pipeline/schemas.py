@@ -260,7 +260,7 @@ TABLES: dict[str, Table] = {
     "fetches": Table("One row per URL a crawl of a portal asked for, with its last answer "
                      "(jixiao scrape; pipeline/crawl/files.py).",
                      "每个抓取过的网址一行（最近一次的结果）。", {
-        "url": Col("the URL asked for", "网址", required=True, unique=True),
+        "url": Col("the URL asked for (one row per portal and URL)", "网址", required=True),
         "portal": Col("the portal (patterns/portals/<portal>.yaml)", "网站", required=True),
         "kind": Col("listing (a listing page), page (an item page) or file (an attachment)",
                     "类型", values=("listing", "page", "file")),

@@ -173,6 +173,10 @@ class RawFiles:
     def keep(self, url: str, folder: str, digest: str, kind: str, body: bytes) -> tuple[str, str]:
         """Decide what a downloaded body is (new, changed, unchanged, duplicate) and store it
         when it is new content; returns ``(outcome, stored path)``."""
+        earlier = self.done.get(url)  # this job's own answer, before it was stopped and resumed
+        if earlier and earlier.get("sha256") == digest and earlier.get("outcome") in HELD \
+                and earlier.get("stored_path") and Path(earlier["stored_path"]).exists():
+            return earlier["outcome"], earlier["stored_path"]
         before = self.known.get(url)
         if before and before.get("sha256") == digest and before.get("stored_path") \
                 and Path(before["stored_path"]).exists():
