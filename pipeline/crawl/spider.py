@@ -23,15 +23,16 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 
 from pipeline.crawl.files import (RawFiles, document_type, item_folder, looks_like_html, sha256,
                                   text_hash)
 from pipeline.portals import Portal
 from pipeline.readers.html import decode_html, iso_date, page_fields
 
+ALREADY_COLLECTED = "already collected by this job"
 _DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 
 
@@ -59,24 +60,17 @@ def settings(portal: Portal, job: str) -> dict[str, Any]:
         "DOWNLOAD_WARNSIZE": 0,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",  # every answer is a manifest row (and a progress line) already
+        "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
         "JOBDIR": job,
-        "DUPEFILTER_CLASS": "pipeline.crawl.spider.JobDupeFilter",
+        # the spider says what was asked already (PortalSpider.want): Scrapy's filter would drop
+        # the second step of a redirect loop without a word, and its JOBDIR file counts a
+        # request lost in flight as done
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {"pipeline.crawl.spider.ConditionalRequests": 560,
                                    "pipeline.crawl.spider.Backoff": 540},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }
-
-
-class JobDupeFilter(RFPDupeFilter):
-    """Scrapy's filter of requests already made, in memory only: the job's manifest, not the
-    fingerprints of requests merely scheduled, says what a resumed job has done
-    (:meth:`PortalSpider.want`). Scrapy's own file would count a request lost in flight as done."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(None, crawler.settings.getbool("DUPEFILTER_DEBUG"),
-                   fingerprinter=crawler.request_fingerprinter)
 
 
 class Backoff:
@@ -109,6 +103,9 @@ class ConditionalRequests:
     def process_request(self, request, spider=None):
         if request.meta.get("kind") != "file":
             return None
+        if self.files.collected(request.url) and not request.meta.get("retry_times"):
+            # asked twice (once from a stopped run's queue, once from a page read again)
+            raise IgnoreRequest(ALREADY_COLLECTED)
         before = self.files.previous(request.url)
         if before:
             if before.get("etag"):
@@ -160,31 +157,39 @@ class PortalSpider(scrapy.Spider):
         self.progress = progress or (lambda row: None)
         self.article_url = re.compile(portal.family.article_url)
         self.download_url = re.compile(portal.family.download_url) if portal.family.download_url else None
+        self._asked: set[str] = set()
 
     async def start(self):
         for url in self.portal.start_urls:
-            yield self._request(url, "listing", self.parse_listing, {"page": 1}, dont_filter=True)
+            if self.want(url, "listing"):
+                yield self._request(url, "listing", self.parse_listing, {"page": 1})
 
     # -- requests and rows -------------------------------------------------------------------
 
-    def _request(self, url: str, kind: str, callback, meta: dict[str, Any], item: dict | None = None,
-                 dont_filter: bool = False) -> scrapy.Request:
+    def _request(self, url: str, kind: str, callback, meta: dict[str, Any],
+                 item: dict | None = None) -> scrapy.Request:
+        self._asked.add(url)
         meta = {**meta, "kind": kind, "item": item or {}}
         if kind == "file":
             meta["handle_httpstatus_list"] = [304]
             meta["allow_offsite"] = True  # attachments may live on the portal's file server
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta,
-                              dont_filter=dont_filter)
+                              dont_filter=True)
 
-    def want(self, url: str) -> bool:
-        """A file this job has not collected yet (item and listing pages are read each run)."""
-        return not self.files.collected(url)
+    def want(self, url: str, kind: str) -> bool:
+        """Whether to ask for ``url``: not if this process asked already, nor if it is a file
+        this job collected before it was stopped (listing and item pages are read again by a
+        resumed job: the links a stopped run had not followed yet are on them)."""
+        if url in self._asked:
+            return False
+        return kind != "file" or not self.files.collected(url)
 
     def _row(self, response_or_request, outcome: str, **fields: Any) -> dict[str, Any]:
         meta = response_or_request.meta
         item = meta.get("item") or {}
         request = getattr(response_or_request, "request", None) or response_or_request
-        row = {"url": request.url, "kind": meta.get("kind"),
+        # the URL as linked, not where its redirects led (it is what the next crawl asks for)
+        row = {"url": linked_url(request), "kind": meta.get("kind"),
                "item_url": item.get("url"), "item_title": item.get("title"),
                "item_date": item.get("date"), "published": item.get("published"),
                "publisher": item.get("publisher"), "fetched_at": _now(), "http_status": None,
@@ -215,17 +220,18 @@ class PortalSpider(scrapy.Spider):
                 continue
             item = {"url": response.url, "title": title, "date": _row_date(link)}
             if self._is_file(url, title):
-                if self.want(url):
+                if self.want(url, "file"):
                     yield self._request(url, "file", self.parse_file, {}, item)
-            elif self.article_url.search(urlsplit(url).path) or any(
-                    re.search(p, url) for p in self.portal.url_patterns):
+            elif (self.article_url.search(urlsplit(url).path) or any(
+                    re.search(p, url) for p in self.portal.url_patterns)) and self.want(url, "page"):
                 yield self._request(url, "page", self.parse_article, {},
                                     {"url": url, "title": title, "date": item["date"]})
         self._row(response, "read", http_status=response.status)
         if response.meta["page"] >= self.portal.politeness.max_listing_pages:
             return
         for url in self._pages(page):
-            yield self._request(url, "listing", self.parse_listing,
+            if self.want(url, "listing"):
+                yield self._request(url, "listing", self.parse_listing,
                                 {"page": response.meta["page"] + 1})
 
     def _pages(self, page) -> Iterator[str]:
@@ -257,7 +263,7 @@ class PortalSpider(scrapy.Spider):
                       reason="not an HTML page (an item page was expected)")
             return
         fields = page_fields(response.body, response.url)
-        item = {**response.meta["item"], "url": response.url,
+        item = {**response.meta["item"], "url": linked_url(response),
                 "title": fields.get("title") or response.meta["item"].get("title"),
                 "published": fields.get("published"), "publisher": fields.get("publisher")}
         for link in _select(page, self.portal.family.attachments):
@@ -266,7 +272,7 @@ class PortalSpider(scrapy.Spider):
                 continue
             url = page.urljoin(href)
             if urlsplit(url).scheme in ("http", "https") and self._is_file(url, _link_title(link)) \
-                    and self.want(url):
+                    and self.want(url, "file"):
                 yield self._request(url, "file", self.parse_file, {}, item)
         body = _select(page, self.portal.family.body)
         text = " ".join(body[0].css("::text").getall()) if body else ""
@@ -276,7 +282,7 @@ class PortalSpider(scrapy.Spider):
                       "its report is in its attachments" if body else "no article body found")
             return
         digest = text_hash(text)
-        outcome, stored = self.files.keep(response.url, item_folder(response.url), digest, "html",
+        outcome, stored = self.files.keep(item["url"], item_folder(item["url"]), digest, "html",
                                           response.body)
         self._row(response, outcome, http_status=response.status, sha256=digest,
                   size=len(response.body), stored_path=stored)
@@ -288,7 +294,7 @@ class PortalSpider(scrapy.Spider):
                    for k, v in response.headers.items()}
         validators = {"etag": headers.get("etag"), "last_modified": headers.get("last-modified")}
         if response.status == 304:
-            before = self.files.previous(response.url) or {}
+            before = self.files.previous(linked_url(response)) or {}
             self._row(response, "not_modified", http_status=304, sha256=before.get("sha256"),
                       size=before.get("size"), stored_path=before.get("stored_path"),
                       **{k: v or before.get(k) for k, v in validators.items()})
@@ -303,7 +309,7 @@ class PortalSpider(scrapy.Spider):
             return
         item = response.meta["item"]
         digest = sha256(response.body)
-        outcome, stored = self.files.keep(response.url, item_folder(item.get("url") or response.url),
+        outcome, stored = self.files.keep(linked_url(response), item_folder(item.get("url") or response.url),
                                           digest, kind, response.body)
         self._row(response, outcome, http_status=response.status, sha256=digest,
                   size=len(response.body), stored_path=stored, **validators)
@@ -319,6 +325,8 @@ class PortalSpider(scrapy.Spider):
             self._row(request, "failed", http_status=status, reason=f"HTTP {status}{again}")
         elif failure.check(IgnoreRequest):
             message = str(failure.value)
+            if message == ALREADY_COLLECTED:
+                return
             if "robots" in message.lower():
                 self._row(request, "disallowed", reason="disallowed by the site's robots.txt")
             elif "redirect" in message.lower():
@@ -326,7 +334,7 @@ class PortalSpider(scrapy.Spider):
                           " redirects (a redirect loop?)")
             else:
                 self._row(request, "failed", reason=message or "request ignored")
-        elif failure.check(DownloadCancelledError):
+        elif failure.check(DownloadCancelledError, CancelledError):
             self._row(request, "too_large", reason=f"larger than the portal's cap of "
                       f"{self.portal.politeness.max_file_mb:g} MiB: {failure.value}")
         elif failure.check(DownloadTimeoutError, TimeoutError):
@@ -334,6 +342,13 @@ class PortalSpider(scrapy.Spider):
                       f" (after {self.portal.politeness.retries} retries)")
         else:
             self._row(request, "failed", reason=f"{type(failure.value).__name__}: {failure.value}")
+
+
+def linked_url(response_or_request) -> str:
+    """The URL as it was linked, not where its redirects led: what the manifest records, and what
+    the next crawl asks for."""
+    request = getattr(response_or_request, "request", None) or response_or_request
+    return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
 def _decoded(response):
