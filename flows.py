@@ -30,7 +30,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.batch import (MAX_CHUNK_FILES, Chunk, chunks, discover, error_row, file_digest,
                             pipeline_version, plan_chunks, process_chunk)
 from pipeline.bounded import Bounds, die_with_parent
-from pipeline.dataset import Store
+from pipeline.dataset import Store, StoreError
 from pipeline.paths import raw_path, source_name
 from pipeline.progress import Progress
 
@@ -473,8 +473,17 @@ def scrape_portals(portals: list[str] | None = None, raw: str = "data/raw",
     names = [p.name for p in portal_files.load(portals_dir, portals)]
     crawls = []
     for name in names:
-        crawls.append(crawl_portal.with_options(task_run_name=f"crawl {name}")(
-            name, raw, out, portals_dir=portals_dir, progress=progress))
+        try:
+            crawls.append(crawl_portal.with_options(task_run_name=f"crawl {name}")(
+                name, raw, out, portals_dir=portals_dir, progress=progress))
+        except Exception as exc:  # this portal's crawl could not run: the others still do
+            if isinstance(exc, StoreError):
+                raise
+            logger.error("%s: the crawl failed: %s", name, exc)
+            crawls.append({"portal": name, "finished": False, "stored": [], "counts": {},
+                           "failed": [{"url": None, "outcome": "failed",
+                                       "reason": f"the crawl could not run: {exc}"}]})
+            continue
         logger.info("%s: %s", name, crawls[-1]["counts"])
     stored = sorted({path for c in crawls for path in c["stored"]})
     processed: dict[str, Any] = {}

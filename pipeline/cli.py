@@ -349,7 +349,8 @@ def scrape(portal_names: tuple[str, ...], portals_dir: Path | None, raw_dir: Pat
         click.echo(f"{crawl['portal']}: {counts}" + ("" if crawl["finished"] else
                                                       " (stopped before the end: run again)"))
         for failure in crawl["failed"][:10]:
-            click.echo(f"  {failure['outcome']}: {failure['url']}: {failure['reason']}", err=True)
+            where = f"{failure['url']}: " if failure["url"] else ""
+            click.echo(f"  {failure['outcome']}: {where}{failure['reason']}", err=True)
     processed = summary["processed"]
     click.echo(f"{len(summary['stored'])} new or changed file(s)"
                + (f": {processed['processed']} read, {processed['failed']} failed"

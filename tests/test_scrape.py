@@ -217,3 +217,41 @@ def test_a_crawl_killed_halfway_and_run_again_collects_the_same_files(site, firs
         if row["stored_path"]:
             paths.setdefault(row["url"], set()).add(row["stored_path"])
     assert all(len(p) == 1 for p in paths.values())
+
+
+def test_jixiao_scrape_stopped_by_sigterm_then_run_again(site, tmp_path: Path) -> None:
+    """The README's command: stopped halfway by SIGTERM (a scheduler's stop), then run again, it
+    completes the collection; a third run has nothing new. Slower politeness, to stop it halfway."""
+    from prefect.settings import PREFECT_API_URL
+
+    portals = tmp_path / "portals"
+    portals.mkdir()
+    (portals / "slow-vsb.yaml").write_text(site.portal_yaml("vsb", delay=1.0).replace(
+        "fixture-vsb", "slow-vsb"), encoding="utf-8")
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    command = [sys.executable, "-m", "pipeline.cli", "scrape", "--portal", "slow-vsb",
+               "--portals", str(portals), "--raw", str(tmp_path / "raw"),
+               "--out", str(tmp_path / "out"), "--no-ocr", "-q"]
+    manifest = tmp_path / "raw" / ".crawl" / "slow-vsb" / "job" / "fetches.jsonl"
+    stopped = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and stopped.poll() is None:
+        if manifest.exists() and len(manifest.read_text(encoding="utf-8").splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert stopped.poll() is None, stopped.communicate()
+    stopped.send_signal(signal.SIGTERM)
+    _, err = stopped.communicate(timeout=60)
+    assert stopped.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM" in err
+    assert manifest.exists()  # the job is kept, to be resumed
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "2 new or changed file(s): 2 read, 0 failed" in again.stdout
+    assert not manifest.exists()  # the job ended: its rows are in the dataset
+    out = tmp_path / "out"
+    assert _query(out, "SELECT count(*) FROM reports WHERE portal = 'slow-vsb'")[0][0] == 2
+    third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert "0 new or changed file(s)" in third.stdout
