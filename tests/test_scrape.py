@@ -255,3 +255,15 @@ def test_jixiao_scrape_stopped_by_sigterm_then_run_again(site, tmp_path: Path) -
     third = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert third.returncode == 0, third.stderr
     assert "0 new or changed file(s)" in third.stdout
+
+
+def test_pages_are_decoded_from_their_bytes_whatever_the_header_says(site, first) -> None:
+    """Two pages are GBK served as charset=utf-8 (one with a lying <meta>): all read right."""
+    from pipeline.ingest import read_document
+
+    pages = _query(first["folder"] / "out", "SELECT url, stored_path FROM fetches "
+                   "WHERE kind = 'page' AND stored_path IS NOT NULL")
+    assert len(pages) == len([e for e in site.expected_reports() if e[1] == "page"])
+    for url, path in pages:
+        text = read_document(path).text
+        assert "\ufffd" not in text and "绩效自评" in text, url
