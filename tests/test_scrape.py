@@ -140,7 +140,9 @@ def test_every_failure_is_a_row_with_its_reason(site, first) -> None:
     flaky_path = "/" + site.flaky_url.split("/", 3)[3]
     tries = sorted(r.started for r in log if r.path == flaky_path)
     assert len(tries) == 3 and rows[site.flaky_url][0] == "new"
-    assert tries[2] - tries[1] > tries[1] - tries[0] >= 0.2
+    # the pause before each retry (0.2 s, then 0.4 s) at least; the host's other requests
+    # (the hang among them) may come between
+    assert tries[1] - tries[0] >= 0.2 and tries[2] - tries[1] >= 0.4
 
 
 def test_the_same_attachment_under_two_urls_is_stored_once(site, first) -> None:

@@ -16,7 +16,6 @@ Raw files go to ``<raw>/<portal>/``; :mod:`pipeline.crawl.files` says how they a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -82,8 +81,7 @@ def crawl(portal: str, raw: str | Path = "data/raw", known: list[dict[str, Any]]
         command += ["--portals", str(portals_dir)]
     if progress:
         command.append("--progress")
-    child = subprocess.Popen(command, stderr=None if progress else subprocess.PIPE, text=True,
-                             start_new_session=False)
+    child = subprocess.Popen(command, stderr=None if progress else subprocess.PIPE, text=True)
     try:
         _, errors = child.communicate()
     except BaseException:  # stopped here (Ctrl-C, SIGTERM): the child stops its crawl cleanly
@@ -97,8 +95,8 @@ def crawl(portal: str, raw: str | Path = "data/raw", known: list[dict[str, Any]]
         raise
     job = state / JOB
     result = Crawl(portal, job, read_rows(job), finished=(job / FINISHED).exists())
-    if child.returncode not in (0, INTERRUPTED, 128 + signal.SIGTERM, -signal.SIGTERM,
-                                -signal.SIGINT, -signal.SIGKILL) and not result.finished:
+    stopped = child.returncode in (INTERRUPTED, -signal.SIGINT, -signal.SIGTERM, -signal.SIGKILL)
+    if not result.finished and not stopped:
         raise CrawlError(f"the crawl of {portal} failed (exit status {child.returncode})"
                          + (f": {errors.strip().splitlines()[-1]}" if errors and errors.strip() else ""))
     return result
@@ -171,5 +169,4 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portals", default=None)
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "")
     return run_job(args.portal, args.raw, args.portals, args.progress)

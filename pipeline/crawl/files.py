@@ -118,10 +118,6 @@ def looks_like_html(body: bytes) -> bool:
     return bool(_HTML_START.match(body[:512]))
 
 
-def disposition_type(headers: dict[str, str]) -> str:
-    return headers.get("content-type", "").split(";")[0].strip().lower()
-
-
 class RawFiles:
     """The raw files of one portal and the manifest of the job collecting them.
 

@@ -353,7 +353,7 @@ def linked_url(response_or_request) -> str:
 
 def _decoded(response):
     """The response as an HTML page decoded from its bytes (not its header), or None."""
-    if not isinstance(response, scrapy.http.TextResponse) and looks_like_binary(response.body):
+    if looks_like_binary(response.body):  # a document where a page was expected
         return None
     _, encoding = decode_html(response.body)
     if encoding.endswith("+replace"):
