@@ -537,8 +537,8 @@ def sql(query: str, out_dir: Path, as_csv: bool, as_json: bool, max_rows: int,
     """Run one read-only SQL QUERY on the dataset's DuckDB database.
 
     Tables: reports, sections, amounts, percentages, indicators, facts, checks, texts, sources,
-    errors, files, indicator_matrix (one row per report, <canonical_id>_score / _max_score /
-    _actual); SCHEMA.md documents every column.
+    errors, files, fetches (what jixiao scrape asked portals for), indicator_matrix (one row
+    per report, <canonical_id>_score / _max_score / _actual); SCHEMA.md documents every column.
 
     Only one query runs (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN): no statement
     that writes, no file outside the database read or written (COPY, EXPORT, ATTACH, read_text,
