@@ -137,23 +137,14 @@ def run(paths: tuple[Path, ...], out_dir: Path, ocr: bool, workers: int | None,
     inputs = [source_name(p) for p in paths] or [DEFAULT_RAW]  # printable: a flow parameter
     if not paths and not Path(DEFAULT_RAW).exists():
         raise click.UsageError(f"no PATHS given and no {DEFAULT_RAW} folder here")
-    with _stop_on_sigterm() as stops:
-        where = address or ("this process" if in_process else
-                            f"{workers or flows.available_cores()} local worker process(es)")
-        click.echo(f"jixiao: {', '.join(inputs)} -> {out_dir} on {where} (starting Prefect)…", err=True)
-        try:
-            with flows.session(workers=workers, address=address, in_process=in_process) as runner:
-                ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
-                                        chunk_size=chunk_size, progress=not quiet,
-                                        bounds=_bounds(file_timeout, file_memory))
-        except StoreError as exc:  # a full disk, or a run that took the lock after our check
-            raise DatasetNotWritten(str(exc)) from exc
-        except BaseException as exc:
-            stopped_by = stops.received() or _termination_signal(exc)
-            if stopped_by is None:
-                raise
-            _say_stopped(stopped_by)
-            raise SystemExit(128 + stopped_by) from exc
+    where = address or ("this process" if in_process else
+                        f"{workers or flows.available_cores()} local worker process(es)")
+    click.echo(f"jixiao: {', '.join(inputs)} -> {out_dir} on {where} (starting Prefect)…", err=True)
+    with _until_stopped():
+        with flows.session(workers=workers, address=address, in_process=in_process) as runner:
+            ok, summary = flows.run(inputs, str(out_dir), ocr=ocr, runner=runner,
+                                    chunk_size=chunk_size, progress=not quiet,
+                                    bounds=_bounds(file_timeout, file_memory))
     tables = summary["tables"]
     click.echo(f"{summary['files']} file(s): {summary['read']} read, {summary['skipped']} unchanged "
                f"since an earlier run, {summary['failed']} failed; dataset in {out_dir}")
@@ -223,6 +214,26 @@ class _Stops:
             if number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
                 return number
         return None
+
+
+@contextlib.contextmanager
+def _until_stopped():
+    """The body of a run: a signal ends it like Ctrl-C (exit 128 + the signal, saying what is
+    kept), and a dataset that cannot be written (a full disk, a run that took the lock after our
+    check) exits 3."""
+    from pipeline.dataset import StoreError
+
+    with _stop_on_sigterm() as stops:
+        try:
+            yield
+        except StoreError as exc:
+            raise DatasetNotWritten(str(exc)) from exc
+        except BaseException as exc:
+            stopped_by = stops.received() or _termination_signal(exc)
+            if stopped_by is None:
+                raise
+            _say_stopped(stopped_by)
+            raise SystemExit(128 + stopped_by) from exc
 
 
 @contextlib.contextmanager
@@ -323,27 +334,13 @@ def scrape(portal_names: tuple[str, ...], portals_dir: Path | None, raw_dir: Pat
     _quiet_prefect()
     import flows
 
-    from pipeline.crawl import CrawlError
-
     click.echo(f"jixiao: collecting from {', '.join(names)} into {raw_dir}, dataset {out_dir} "
                "(starting Prefect)…", err=True)
-    with _stop_on_sigterm() as stops:
-        try:
-            with flows.prefect_api():
-                ok, summary = flows.scrape(names, str(raw_dir), str(out_dir),
-                                           portals_dir=str(portals_dir) if portals_dir else None,
-                                           ocr=ocr, progress=not quiet,
-                                           bounds=_bounds(file_timeout, file_memory))
-        except StoreError as exc:
-            raise DatasetNotWritten(str(exc)) from exc
-        except CrawlError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except BaseException as exc:
-            stopped_by = stops.received() or _termination_signal(exc)
-            if stopped_by is None:
-                raise
-            _say_stopped(stopped_by)
-            raise SystemExit(128 + stopped_by) from exc
+    with _until_stopped(), flows.prefect_api():
+        ok, summary = flows.scrape(names, str(raw_dir), str(out_dir),
+                                   portals_dir=str(portals_dir) if portals_dir else None,
+                                   ocr=ocr, progress=not quiet,
+                                   bounds=_bounds(file_timeout, file_memory))
     for crawl in summary["portals"]:
         counts = ", ".join(f"{k} {v}" for k, v in crawl["counts"].items()) or "nothing"
         click.echo(f"{crawl['portal']}: {counts}" + ("" if crawl["finished"] else
