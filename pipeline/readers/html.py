@@ -84,6 +84,9 @@ _FURNITURE_LINE = regex.compile(r"""^[ \u3000]*(?:
     | [【\[]?[ \u3000]*字[体号][ \u3000]*[:：]                   # 【字体：大 中 小】
     | (?:打印本页|关闭窗口|打印|关闭|返回顶部|分享到?)[ \u3000]*[:：]?[ \u3000]*$
     | 扫一扫在手机(?:上)?(?:打开|查看)当前页
+    | (?:主办|承办)(?:单位)?[ \u3000]*[:：]                     # the page footer (a layout
+    | (?:版权所有|Copyright|©)                                   # table's cell is a line now)
+    | .{0,80}(?:ICP备|公网安备).{0,40}$
     )""", regex.VERBOSE)
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -289,6 +292,169 @@ def _attachments(tree: Any, url: str | None) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Layout tables
+# ---------------------------------------------------------------------------------------------
+
+# Older county portals lay the page out in tables: a frame table (navigation cell, content cell),
+# often a table for the article inside it, whose one cell holds the whole report as lines split by
+# <br>. Read as data, the report would become one cell and lose its headings. A data table (a
+# 绩效自评表: 一级指标/二级指标/分值/得分) is a grid of many short cells; a layout table puts its
+# text in one cell, or stacks paragraphs in one column.
+
+# One cell holding this share of the table's text (the rest being a navigation column, a title or
+# a date line) is the page's content, not a value in a grid.
+LAYOUT_CELL_SHARE = 0.6
+# ... when it holds paragraphs: this many lines (split by <br> or block elements) at least. A
+# data cell is a value or a phrase, at most a short list (目标1、目标2).
+LAYOUT_CELL_LINES = 3
+# A cell of at most this many characters is a grid value (a label, a score, a percentage) ...
+DATA_CELL_CHARS = 20
+# ... and this many such cells (two indicator rows of a scoring form of six columns) make a grid,
+# whatever one long cell holds (a 年度总体目标 can outweigh the form's short cells). Cells that are
+# only links (a navigation column) are not counted: they are page furniture.
+DATA_MIN_SHORT_CELLS = 12
+
+_BLOCK_TAGS = frozenset({"p", "div", "table", "tr", "ul", "ol", "li", "dl", "dt", "dd", "h1", "h2",
+                         "h3", "h4", "h5", "h6", "blockquote", "pre", "center", "section",
+                         "article", "form", "hr"})
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript"})
+_BLANK = " \t\r\n\u3000\u00a0"
+
+
+def _element_lines(element: Any) -> list[str]:
+    """Non-blank lines of a page element as a browser breaks them: at ``<br>`` and around block
+    elements (nested tables included)."""
+    parts: list[str] = []
+
+    def visit(node: Any) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""  # comments, processing instructions
+        if tag in _SKIPPED_TAGS:
+            return
+        block = tag in _BLOCK_TAGS or tag == "br"
+        if block:
+            parts.append("\n")
+        if tag:
+            parts.append(node.text or "")
+        for child in node:
+            visit(child)
+            parts.append(child.tail or "")
+        if block:
+            parts.append("\n")
+
+    visit(element)
+    return [line for line in "".join(parts).split("\n") if line.strip(_BLANK)]
+
+
+def _own(table: Any, tags: tuple[str, ...]) -> list[Any]:
+    """Descendants of ``table`` with one of ``tags`` that belong to it, not to a nested table."""
+    found = []
+    for element in table.iter(*tags):
+        holder = element.getparent()
+        while holder is not None and holder.tag != "table":
+            holder = holder.getparent()
+        if holder is table:
+            found.append(element)
+    return found
+
+
+def is_layout_table(table: Any) -> bool:
+    """Whether a page ``<table>`` (an lxml element) lays the page out rather than holding data.
+
+    Layout: one cell holds most of the table's text (:data:`LAYOUT_CELL_SHARE`) as paragraphs
+    (:data:`LAYOUT_CELL_LINES` lines or more, nested tables counted) and the rest is not a grid of
+    short cells (:data:`DATA_MIN_SHORT_CELLS`); or the table is one column, a cell with text a row
+    at most (a title over a date line over the report, a footer, a box round one text), where no
+    cell is a value of another. Anything else, a scoring form above all, is data.
+
+    >>> from lxml import html
+    >>> frame = html.fromstring("<table><tr><td><a href='/'>首页</a></td><td>一、基本情况<br>"
+    ...                         "（一）部门职能<br>负责全县农业发展。</td></tr></table>")
+    >>> form = html.fromstring("<table><tr><td>一级指标</td><td>分值</td><td>得分</td></tr>"
+    ...                        "<tr><td>产出指标</td><td>20</td><td>19.5</td></tr></table>")
+    >>> is_layout_table(frame), is_layout_table(form)
+    (True, False)
+    """
+    rows = [[cell for cell in row if cell.tag in ("td", "th")] for row in _own(table, ("tr",))]
+    cells = [cell for row in rows for cell in row]
+    lines = {id(cell): _element_lines(cell) for cell in cells}
+    size = {id(cell): len(_fold("".join(lines[id(cell)]))) for cell in cells}
+    total = sum(size.values())
+    if total == 0:
+        return False
+    if all(sum(1 for cell in row if size[id(cell)]) <= 1 for row in rows):
+        return True  # one column (or one cell): a stack of lines, no cell gives another a meaning
+    filled = [cell for cell in cells if size[id(cell)]]
+
+    def navigation(cell: Any) -> bool:
+        links = "".join(_fold(a.text_content()) for a in cell.iter("a"))
+        return len(links) >= size[id(cell)]
+
+    short = [cell for cell in filled if size[id(cell)] <= DATA_CELL_CHARS and not navigation(cell)]
+    main = max(filled, key=lambda cell: size[id(cell)])
+    return (size[id(main)] >= LAYOUT_CELL_SHARE * total and len(lines[id(main)]) >= LAYOUT_CELL_LINES
+            and len(short) < DATA_MIN_SHORT_CELLS)
+
+
+def _unwrap_layout_tables(tree: Any) -> None:
+    """Turn the page's layout tables into plain blocks (a ``<div>`` a table, a row, a cell), so
+    that their text is read as the article's paragraphs, each ``<br>`` line a line of its own, and
+    a data table nested in a layout cell stays a table where it stands.
+
+    Every table is judged before any is changed (a frame's content cell holds the article table).
+    Cells keep their ``class`` and ``id``, which help trafilatura find the content.
+    """
+    layout = [table for table in tree.iter("table") if is_layout_table(table)]
+    for table in layout:
+        parts = _own(table, ("caption", "thead", "tbody", "tfoot", "tr", "td", "th"))
+        cells = [element for element in parts if element.tag in ("td", "th", "caption")]
+        for element in [table, *parts]:
+            kept = {k: v for k, v in element.attrib.items() if k in ("class", "id")}
+            element.attrib.clear()
+            element.attrib.update(kept)
+            element.tag = "div"
+        for cell in cells:
+            _wrap_lines(cell)
+
+
+def _wrap_lines(cell: Any) -> None:
+    """Put each line of a layout cell's own text (the runs between ``<br>`` and block children)
+    in a ``<p>`` of its own: a paragraph to trafilatura, even when it falls back to its baseline
+    extraction on a short page. Blank runs (``<br><br>``, ``&nbsp;`` indents) are dropped; block
+    children (a nested data table, a ``<p>``) stay as they are."""
+    from lxml import html as lxml_html
+
+    sequence: list[Any] = []
+    run_text, run_nodes = cell.text or "", []
+
+    def flush() -> None:
+        text = run_text + "".join((node.text_content() if isinstance(node.tag, str) else "")
+                                  + (node.tail or "") for node in run_nodes)
+        if not text.strip(_BLANK):
+            return
+        paragraph = lxml_html.Element("p")
+        paragraph.text = run_text
+        paragraph.extend(run_nodes)
+        sequence.append(paragraph)
+
+    children = list(cell)
+    for child in children:
+        cell.remove(child)
+    cell.text = None
+    for child in children:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "br" or tag in _BLOCK_TAGS:
+            flush()
+            run_text, run_nodes = child.tail or "", []
+            child.tail = None
+            if tag != "br":
+                sequence.append(child)
+        else:
+            run_nodes.append(child)
+    flush()
+    cell.extend(sequence)
+
+
+# ---------------------------------------------------------------------------------------------
 # Article
 # ---------------------------------------------------------------------------------------------
 
@@ -357,6 +523,7 @@ def read_html(data: bytes, url: str | None = None) -> ReadResult:
     attachments = _attachments(tree, url)
     link_texts = {_fold(a.text_content()) for a in tree.iter("a")}
     _remove_info_boxes(label_nodes)
+    _unwrap_layout_tables(tree)
 
     xml = trafilatura.extract(tree, url=url, output_format="xml", include_tables=True,
                               include_comments=False, include_links=False, include_images=False,
@@ -439,6 +606,13 @@ def _is_article(builder: TextBuilder, link_texts: set[str]) -> bool:
     return cjk >= MIN_ARTICLE_CHARS and bool(_SENTENCE_END.search(folded))
 
 
+# A page title is often the article's title and the site's name (某局…报告_某县人民政府, …|…); the
+# article's first line without that suffix is the title all the same. A line this short could be
+# any word the title begins with.
+MIN_TITLE_CHARS = 8
+_SITE_SUFFIX = regex.compile(r"[ \u3000]*[_|｜\-—–][^\n]{1,40}")
+
+
 def _article(main: Any, builder: TextBuilder, title: str) -> None:
     """Lay out trafilatura's ``<main>`` into blocks, the title first if the article lacks it."""
     units: list[tuple[str, Any]] = []  # ("line", (text, is_head)) or ("table", element)
@@ -460,7 +634,9 @@ def _article(main: Any, builder: TextBuilder, title: str) -> None:
     walk(main)
     first_lines = [_clean_line(payload[0]) for kind, payload in units if kind == "line"][:3]
     opening = _fold("".join(first_lines))
-    if title and _fold(title) not in opening:
+    if title and _fold(title) not in opening and not any(
+            _SITE_SUFFIX.fullmatch(title[len(line):]) for line in first_lines
+            if len(line) >= MIN_TITLE_CHARS and title.startswith(line)):
         builder.add_paragraph(title, where="title", kind="heading")
 
     paragraph = table_no = 0
