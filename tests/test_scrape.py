@@ -269,3 +269,16 @@ def test_pages_are_decoded_from_their_bytes_whatever_the_header_says(site, first
     for url, path in pages:
         text = read_document(path).text
         assert "\ufffd" not in text and "绩效自评" in text, url
+
+
+def test_the_old_table_layout_page_keeps_its_headings(site, first) -> None:
+    """The VSB report in a layout <td>, lines joined by <br>: its headings are found."""
+    from pipeline.ingest import read_document
+    from pipeline.sections import segment
+
+    frame = site.url("vsb", "/info/13206/211004.htm")
+    (path,) = _query(first["folder"] / "out", f"SELECT stored_path FROM fetches WHERE url = '{frame}'")[0]
+    seed = next((Path(__file__).parent / "data" / "seeds").glob("004_*.txt"))  # the page's text
+    headings = [(s.level, s.title) for s in segment(read_document(path))]
+    assert headings == [(s.level, s.title) for s in segment(read_document(seed))]
+    assert sum(level == 1 for level, _ in headings) == 6
