@@ -20,11 +20,12 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.crawl.files import FAILED, MANIFEST, STORED
+from pipeline.crawl.files import FAILED, MANIFEST, STORED, read_manifest
 
 STATE = ".crawl"
 JOB = "job"
@@ -56,10 +57,7 @@ class Crawl:
         return [r for r in self.rows if r["outcome"] in FAILED]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for row in self.rows:
-            out[row["outcome"]] = out.get(row["outcome"], 0) + 1
-        return dict(sorted(out.items()))
+        return dict(sorted(Counter(row["outcome"] for row in self.rows).items()))
 
 
 def state_dir(raw: str | Path, portal: str) -> Path:
@@ -104,16 +102,7 @@ def crawl(portal: str, raw: str | Path = "data/raw", known: list[dict[str, Any]]
 
 def read_rows(job: Path) -> list[dict[str, Any]]:
     """The job's manifest rows, the last answer for each URL."""
-    rows: dict[str, dict[str, Any]] = {}
-    path = job / MANIFEST
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            rows[row["url"]] = row
-    return list(rows.values())
+    return list(read_manifest(job / MANIFEST).values())
 
 
 def finish(result: Crawl) -> None:

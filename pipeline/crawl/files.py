@@ -59,6 +59,19 @@ _DISPOSITION_NAME = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re
 _HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 
 
+def read_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    """A job's manifest: the last row of each URL (a line cut short by a kill is skipped)."""
+    rows: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rows[row["url"]] = row
+    return rows
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -130,15 +143,8 @@ class RawFiles:
         self.portal = portal
         self.known = {row["url"]: row for row in known}
         self.job.mkdir(parents=True, exist_ok=True)
-        self.done: dict[str, dict[str, Any]] = {}
         path = self.job / MANIFEST
-        if path.exists():  # a job that was stopped: what it did stays done
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:  # the last line of a job killed mid-write
-                    continue
-                self.done[row["url"]] = row
+        self.done = read_manifest(path)  # a job that was stopped: what it did stays done
         self.held: dict[str, str] = {}  # sha256 -> stored path, of every file on disk
         for row in [*self.known.values(), *self.done.values()]:
             if row.get("outcome") in HELD and row.get("sha256") and row.get("stored_path"):
@@ -170,12 +176,10 @@ class RawFiles:
         """Decide what a downloaded body is (new, changed, unchanged, duplicate) and store it
         when it is new content; returns ``(outcome, stored path)``."""
         earlier = self.done.get(url)  # this job's own answer, before it was stopped and resumed
-        if earlier and earlier.get("sha256") == digest and earlier.get("outcome") in HELD \
-                and earlier.get("stored_path") and Path(earlier["stored_path"]).exists():
+        if _holds(earlier, digest) and earlier["outcome"] in HELD:
             return earlier["outcome"], earlier["stored_path"]
         before = self.known.get(url)
-        if before and before.get("sha256") == digest and before.get("stored_path") \
-                and Path(before["stored_path"]).exists():
+        if _holds(before, digest):
             return "unchanged", before["stored_path"]
         if digest in self.held and Path(self.held[digest]).exists():
             return "duplicate", self.held[digest]
@@ -189,3 +193,9 @@ class RawFiles:
         stored = source_name(target)
         self.held[digest] = stored
         return ("changed" if before and before.get("sha256") else "new"), stored
+
+
+def _holds(row: dict[str, Any] | None, digest: str) -> bool:
+    """Whether ``row`` stored this content, and its file is still on disk."""
+    return bool(row and row.get("sha256") == digest and row.get("stored_path")
+                and Path(row["stored_path"]).exists())

@@ -33,7 +33,6 @@ from pipeline.portals import Portal
 from pipeline.readers.html import decode_html, iso_date, page_fields
 
 ALREADY_COLLECTED = "already collected by this job"
-_DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 
 
 def settings(portal: Portal, job: str) -> dict[str, Any]:
@@ -69,7 +68,6 @@ def settings(portal: Portal, job: str) -> dict[str, Any]:
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {"pipeline.crawl.spider.ConditionalRequests": 560,
                                    "pipeline.crawl.spider.Backoff": 540},
-        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }
 
 
@@ -131,6 +129,15 @@ def _hrefs(selected) -> Iterator[str]:
             yield value.strip()
 
 
+def _links(page, selected) -> Iterator[tuple[str, Any]]:
+    """(absolute http(s) URL, the link) of each selected link of ``page``."""
+    for link in selected:
+        for href in _hrefs([link]):
+            url = page.urljoin(href)
+            if urlsplit(url).scheme in ("http", "https"):
+                yield url, link
+
+
 def _link_title(link) -> str:
     text = re.sub(r"\s+", " ", " ".join(link.css("::text").getall())).strip()
     title = (link.attrib.get("title") or "").strip()
@@ -140,9 +147,7 @@ def _link_title(link) -> str:
 def _row_date(link) -> str | None:
     """The date printed on a listing line beside its link (the item page's date)."""
     row = link.xpath("ancestor::*[self::li or self::tr or self::dd or self::p][1]")
-    text = " ".join((row[0] if row else link).css("::text").getall())
-    found = _DATE.search(text)
-    return iso_date(found.group(0)) if found else None
+    return iso_date(" ".join((row[0] if row else link).css("::text").getall()))
 
 
 class PortalSpider(scrapy.Spider):
@@ -208,15 +213,9 @@ class PortalSpider(scrapy.Spider):
             self._row(response, "failed", http_status=response.status,
                       reason="not an HTML page (a listing page was expected)")
             return
-        family, taken = self.portal.family, self.portal.attachments
-        links = _select(page, family.items) or page.css("a[href]")
-        for link in links:
-            href = next(_hrefs([link]), None)
-            if not href:
-                continue
-            url = page.urljoin(href)
+        for url, link in _links(page, _select(page, self.portal.family.items) or page.css("a[href]")):
             title = _link_title(link)
-            if urlsplit(url).scheme not in ("http", "https") or not self.portal.is_report(title, url):
+            if not self.portal.is_report(title, url):
                 continue
             item = {"url": response.url, "title": title, "date": _row_date(link)}
             if self._is_file(url, title):
@@ -262,17 +261,12 @@ class PortalSpider(scrapy.Spider):
             self._row(response, "failed", http_status=response.status,
                       reason="not an HTML page (an item page was expected)")
             return
-        fields = page_fields(response.body, response.url)
+        fields = page_fields(page.text)
         item = {**response.meta["item"], "url": linked_url(response),
                 "title": fields.get("title") or response.meta["item"].get("title"),
                 "published": fields.get("published"), "publisher": fields.get("publisher")}
-        for link in _select(page, self.portal.family.attachments):
-            href = next(_hrefs([link]), None)
-            if not href:
-                continue
-            url = page.urljoin(href)
-            if urlsplit(url).scheme in ("http", "https") and self._is_file(url, _link_title(link)) \
-                    and self.want(url, "file"):
+        for url, link in _links(page, _select(page, self.portal.family.attachments)):
+            if self._is_file(url, _link_title(link)) and self.want(url, "file"):
                 yield self._request(url, "file", self.parse_file, {}, item)
         body = _select(page, self.portal.family.body)
         text = " ".join(body[0].css("::text").getall()) if body else ""

@@ -570,18 +570,19 @@ def _page_fields(box: dict[str, str], meta: dict[str, str], doc: Any = None) -> 
     return fields
 
 
-def page_fields(data: bytes, url: str | None = None) -> dict[str, str]:
+def page_fields(html_text: str) -> dict[str, str]:
     """What a page's meta tags and information box say of it (title, published, publisher,
     index_no, doc_no, written), without extracting its article: what the crawler records of an
-    item page whose report may be only in its attachments.
+    item page whose report may be only in its attachments. ``html_text``: the page decoded
+    (:func:`decode_html`).
 
     >>> page_fields('<meta name="ArticleTitle" content="某镇绩效自评报告"><table><tr><td>发布日期：'
-    ...             '2024-04-24</td><td>发布机构：某镇人民政府</td></tr></table>'.encode("gbk"))
+    ...             '2024-04-24</td><td>发布机构：某镇人民政府</td></tr></table>')
     {'title': '某镇绩效自评报告', 'published': '2024-04-24', 'publisher': '某镇人民政府'}
     """
     import trafilatura
 
-    tree = trafilatura.load_html(decode_html(data)[0])
+    tree = trafilatura.load_html(html_text)
     if tree is None:
         return {}
     box, _ = _box_fields(_text_nodes(tree))
